@@ -1,0 +1,75 @@
+"""pneumatic-async: a typed async Python SDK for the Pneumatic workflow API.
+
+>>> import anyio
+>>> from pneumatic_async import Pneumatic
+>>> async def main() -> None:
+...     async with Pneumatic() as client:  # PNEUMATIC_API_KEY from the environment
+...         workflow = await client.templates.run(42, kickoff={"client-name": "ACME"})
+...         print(workflow.id, workflow.name)
+"""
+
+from __future__ import annotations
+
+from pneumatic_async._client import BaseClient, Pneumatic
+from pneumatic_async._options import DEFAULT_TIMEOUT, Timeout
+from pneumatic_async._types import NOT_GIVEN, NotGiven
+from pneumatic_async.errors import (
+    AmbiguousOutcomeError,
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    FieldProblem,
+    InternalServerError,
+    InvalidValuesError,
+    InvalidWebhookPayloadError,
+    NotFoundError,
+    PermissionDeniedError,
+    PneumaticError,
+    RateLimitError,
+    ResponseValidationError,
+    TaskSelectionError,
+    UnprocessableEntityError,
+    UploadError,
+)
+from pneumatic_async.pagination import Page, Paginator
+from pneumatic_async.retries import RetryEvent, RetryPolicy
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AmbiguousOutcomeError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BaseClient",
+    "ConfigurationError",
+    "ConflictError",
+    "FieldProblem",
+    "InternalServerError",
+    "InvalidValuesError",
+    "InvalidWebhookPayloadError",
+    "NotFoundError",
+    "NotGiven",
+    "Page",
+    "Paginator",
+    "PermissionDeniedError",
+    "Pneumatic",
+    "PneumaticError",
+    "RateLimitError",
+    "ResponseValidationError",
+    "RetryEvent",
+    "RetryPolicy",
+    "TaskSelectionError",
+    "Timeout",
+    "UnprocessableEntityError",
+    "UploadError",
+    "__version__",
+]

@@ -1,0 +1,136 @@
+"""An aiohttp-backed ``httpx`` transport for asyncio (the ``fast`` extra).
+
+Why our own and not ``httpx-aiohttp``: that package maps every
+``aiohttp.ClientConnectionError`` - including ``ServerDisconnectedError``, a connection dropped
+*after* the request was sent - to ``httpx.ConnectTimeout``, which says "never reached the server".
+A retry policy that trusts that would re-send a workflow launch and duplicate it. Here each
+aiohttp failure maps to the httpx exception that tells the truth about whether the request may
+have reached the server:
+
+=========================================  ===========================  ==================
+aiohttp                                    httpx                        outcome
+=========================================  ===========================  ==================
+``ClientConnectorError`` (refused, DNS)    ``ConnectError``             not sent
+``ConnectionTimeoutError`` (pool/connect)  ``ConnectTimeout``           not sent
+``SocketTimeoutError`` / other timeouts    ``ReadTimeout``              maybe sent
+``ServerDisconnectedError``                ``RemoteProtocolError``      maybe sent
+``ClientPayloadError``, ``ClientOSError``  ``ReadError``                maybe sent
+invalid URL                                ``UnsupportedProtocol``      local error
+=========================================  ===========================  ==================
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import aiohttp
+import httpx
+
+__all__ = ["AiohttpTransport"]
+
+
+@contextlib.contextmanager
+def _mapped_errors(request: httpx.Request) -> Iterator[None]:
+    try:
+        yield
+    except aiohttp.ClientConnectorError as exc:
+        raise httpx.ConnectError(str(exc), request=request) from exc
+    except aiohttp.ConnectionTimeoutError as exc:
+        raise httpx.ConnectTimeout(str(exc) or "connect timed out", request=request) from exc
+    except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        raise httpx.ReadTimeout(str(exc) or "read timed out", request=request) from exc
+    except aiohttp.ServerDisconnectedError as exc:
+        raise httpx.RemoteProtocolError(
+            "Server disconnected without sending a complete response.", request=request
+        ) from exc
+    except aiohttp.InvalidURL as exc:
+        raise httpx.UnsupportedProtocol(str(exc), request=request) from exc
+    except (aiohttp.ClientPayloadError, aiohttp.ClientOSError) as exc:
+        raise httpx.ReadError(str(exc), request=request) from exc
+    except aiohttp.ClientError as exc:
+        raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+
+
+class _ResponseStream(httpx.AsyncByteStream):
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+        self._response = response
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _mapped_errors(self._request):
+            async for chunk in self._response.content.iter_chunked(64 * 1024):
+                yield chunk
+
+    async def aclose(self) -> None:
+        self._response.release()
+
+
+def _client_timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
+    timeout: dict[str, float | None] = request.extensions.get("timeout", {})
+    connect, pool = timeout.get("connect"), timeout.get("pool")
+    # aiohttp's ``connect`` covers waiting for a pooled connection plus connecting.
+    acquire = None if connect is None or pool is None else connect + pool
+    return aiohttp.ClientTimeout(
+        total=None, connect=acquire, sock_connect=connect, sock_read=timeout.get("read")
+    )
+
+
+async def _body(stream: httpx.AsyncByteStream) -> AsyncIterator[bytes]:
+    async for chunk in stream:
+        yield chunk
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """Send ``httpx`` requests through one ``aiohttp.ClientSession`` (asyncio only)."""
+
+    def __init__(self, *, limits: httpx.Limits | None = None) -> None:
+        self._limits = limits or httpx.Limits()
+        self._session: aiohttp.ClientSession | None = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._limits.max_connections or 0,
+                keepalive_timeout=self._limits.keepalive_expiry or 5.0,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                auto_decompress=False,  # httpx decodes content-encoding itself
+                cookie_jar=aiohttp.DummyCookieJar(),
+                skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept", "Content-Type"),
+            )
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        session = self._get_session()
+        data: Any
+        if isinstance(request.stream, httpx.ByteStream):
+            data = request.content or None
+        else:
+            data = _body(request.stream)  # type: ignore[arg-type]
+        with _mapped_errors(request):
+            response = await session.request(
+                request.method,
+                str(request.url),
+                headers=request.headers.multi_items(),
+                data=data,
+                allow_redirects=False,
+                timeout=_client_timeout(request),
+                compress=False,
+            )
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.raw_headers,
+            stream=_ResponseStream(response, request),
+            extensions={
+                "http_version": b"HTTP/1.1",
+                "reason_phrase": (response.reason or "").encode(),
+            },
+        )
+
+    async def aclose(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()

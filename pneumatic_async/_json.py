@@ -1,0 +1,64 @@
+"""JSON encoding and decoding: orjson when it is installed, the standard library otherwise.
+
+Both paths behave the same: :func:`dumps` returns compact UTF-8 bytes (no spaces, non-ASCII
+characters unescaped) and raises ``ValueError`` for NaN or infinite floats (JSON has no such
+values; orjson alone would silently write ``null``), ``TypeError`` for values JSON has no type for
+(datetimes included). :func:`loads` takes ``bytes`` or ``str`` and raises ``ValueError`` for
+anything that is not strict JSON, including the ``NaN``/``Infinity`` tokens the standard library
+would otherwise accept.
+"""
+
+from __future__ import annotations
+
+import json as _std_json
+import math
+from typing import Any
+
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - exercised by monkeypatching ``_orjson`` in tests
+    _orjson = None  # type: ignore[assignment]
+
+__all__ = ["dumps", "loads"]
+
+_NON_FINITE = "Out of range float values are not JSON compliant"
+# Types orjson would encode on its own but the standard library rejects: reject them too.
+_PASSTHROUGH = (
+    0 if _orjson is None else _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
+def _reject_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not valid JSON")
+
+
+def loads(data: bytes | bytearray | memoryview | str) -> Any:
+    """Decode a JSON document; ``ValueError`` when it is not strict JSON."""
+    if _orjson is not None:
+        return _orjson.loads(data)
+    if isinstance(data, memoryview):
+        data = data.tobytes()
+    return _std_json.loads(data, parse_constant=_reject_constant)
+
+
+def _has_non_finite(obj: Any) -> bool:
+    if isinstance(obj, float):
+        return not math.isfinite(obj)
+    if isinstance(obj, dict):
+        return any(_has_non_finite(value) for value in obj.values())
+    if isinstance(obj, list | tuple):
+        return any(_has_non_finite(value) for value in obj)
+    return False
+
+
+def dumps(obj: Any) -> bytes:
+    """Encode ``obj`` as compact UTF-8 JSON bytes."""
+    if _orjson is not None:
+        out = _orjson.dumps(obj, option=_PASSTHROUGH)
+        # orjson writes NaN/Infinity as null: only then can the document hide one.
+        if b"null" in out and _has_non_finite(obj):
+            raise ValueError(_NON_FINITE)
+        return out
+    return _std_json.dumps(
+        obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")

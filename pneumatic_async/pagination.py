@@ -1,0 +1,205 @@
+"""Async pagination over the server's limit/offset lists.
+
+``async for item in client.workflows.list(status="running")`` yields items one by one, fetching a
+page at a time: memory stays at one page whatever the list's length. The same object gives
+page-level access (:meth:`Paginator.pages`, :meth:`Paginator.first_page` with the server's
+``count``) and a bounded :meth:`Paginator.collect`.
+
+Facts of the real server this is built on (``contract.md`` §3):
+
+* Without ``limit`` the templates, users and ``/v3/tasks`` lists answer a **bare JSON array** of
+  every item; with it, an envelope ``{count, next, previous, results}``. So the paginator always
+  sends ``limit``, and still accepts a bare array (taken as the whole list).
+* ``next`` is an absolute URL built from the request's ``Host`` header, which behind a proxy may
+  name another host. The paginator never follows it (that would send the API key there): it only
+  uses whether it is null, and advances ``offset`` itself, keeping every filter on every page.
+* Workflows lists cap ``limit`` at 1000.
+
+Parsing a page (:func:`parse_page`) is pure and tested without a network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Generic, Protocol, TypeVar
+
+import attrs
+
+from pneumatic_async.errors import ResponseValidationError
+
+__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "Page", "Paginator", "RawPage", "parse_page"]
+
+T = TypeVar("T")
+
+#: Items per request unless a list call says otherwise.
+DEFAULT_PAGE_SIZE = 100
+#: The largest ``limit`` every list endpoint accepts (workflows lists reject more).
+MAX_PAGE_SIZE = 1000
+
+
+@attrs.frozen(kw_only=True)
+class RawPage:
+    """A page as the server sent it: undecoded items, ``count`` and whether more follow."""
+
+    items: list[Any]
+    count: int | None
+    has_next: bool
+
+
+def parse_page(body: Any, *, path: str = "") -> RawPage:
+    """Parse a list response: a bare array (the whole list) or a ``{count, next, results}`` page."""
+    if isinstance(body, list):
+        return RawPage(items=body, count=len(body), has_next=False)
+    if isinstance(body, dict) and isinstance(body.get("results"), list):
+        count = body.get("count")
+        return RawPage(
+            items=body["results"],
+            count=count if isinstance(count, int) else None,
+            has_next=body.get("next") is not None,
+        )
+    raise ResponseValidationError(
+        f"expected a JSON array or a page object with 'results', got {type(body).__name__}",
+        field_path="$",
+        model="Page",
+        method="GET",
+        path=path,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Page(Generic[T]):
+    """One page of decoded items; ``count`` is the server's total for the whole list."""
+
+    items: list[T]
+    count: int | None
+    offset: int
+    has_next: bool
+
+
+class _Requester(Protocol):
+    async def _request(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None
+    ) -> Any: ...
+
+
+class Paginator(Generic[T], AsyncIterator[T]):
+    """Iterate a list endpoint item by item (or page by page) with constant memory.
+
+    ``page_size`` is the ``limit`` sent with each request; ``max_items`` bounds the total number of
+    items yielded (``None``: all). Nothing is held open between pages, so leaving an ``async for``
+    early with ``break`` needs no cleanup.
+    """
+
+    def __init__(
+        self,
+        client: _Requester,
+        path: str,
+        *,
+        decode: Callable[[list[Any]], list[T]],
+        params: Mapping[str, Any] | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_items: int | None = None,
+    ) -> None:
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
+        if max_items is not None and max_items < 0:
+            raise ValueError(f"max_items must be >= 0, got {max_items}")
+        self._client = client
+        self._path = path
+        self._decode = decode
+        self._params = {k: v for k, v in (params or {}).items() if v is not None}
+        self._page_size = page_size
+        self._max_items = max_items
+        # iteration state
+        self._buffer: list[T] = []
+        self._index = 0
+        self._offset = 0
+        self._yielded = 0
+        self._exhausted = False
+
+    @property
+    def path(self) -> str:
+        """The list endpoint's path."""
+        return self._path
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The filters sent with every page (without ``limit``/``offset``)."""
+        return dict(self._params)
+
+    async def _fetch(self, offset: int, limit: int) -> Page[T]:
+        params = {**self._params, "limit": limit, "offset": offset}
+        body = await self._client._request("GET", self._path, params=params)
+        raw = parse_page(body, path=self._path)
+        return Page(
+            items=self._decode(raw.items),
+            count=raw.count,
+            offset=offset,
+            has_next=raw.has_next and bool(raw.items),
+        )
+
+    def _remaining(self) -> int | None:
+        return None if self._max_items is None else self._max_items - self._yielded
+
+    async def first_page(self) -> Page[T]:
+        """Fetch the first page only (its ``count`` is the size of the whole list)."""
+        limit = self._page_size
+        if self._max_items is not None:
+            limit = max(1, min(limit, self._max_items))
+        return await self._fetch(0, limit)
+
+    async def pages(self) -> AsyncIterator[Page[T]]:
+        """Yield page after page (independent of item iteration on this object)."""
+        offset, taken = 0, 0
+        while True:
+            limit = self._page_size
+            if self._max_items is not None:
+                if taken >= self._max_items:
+                    return
+                limit = min(limit, self._max_items - taken)
+            page = await self._fetch(offset, limit)
+            if self._max_items is not None and len(page.items) > self._max_items - taken:
+                page = attrs.evolve(page, items=page.items[: self._max_items - taken])
+            taken += len(page.items)
+            yield page
+            if not page.has_next:
+                return
+            offset += len(page.items)
+
+    async def collect(self, max_items: int | None = None) -> list[T]:
+        """Return all items (at most ``max_items``, or the paginator's own bound) as a list."""
+        bound = max_items if max_items is not None else self._max_items
+        if bound is None:
+            raise ValueError(
+                "collect() needs a bound: pass max_items=... (or list(..., max_items=...)); "
+                "iterate with 'async for' to stream an unbounded list"
+            )
+        items: list[T] = []
+        async for item in self:
+            if len(items) >= bound:
+                break
+            items.append(item)
+        return items
+
+    def __aiter__(self) -> Paginator[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        remaining = self._remaining()
+        if remaining is not None and remaining <= 0:
+            raise StopAsyncIteration
+        if self._index >= len(self._buffer):
+            if self._exhausted:
+                raise StopAsyncIteration
+            limit = self._page_size if remaining is None else min(self._page_size, remaining)
+            page = await self._fetch(self._offset, max(1, limit))
+            self._buffer, self._index = page.items, 0
+            self._offset += len(page.items)
+            self._exhausted = not page.has_next
+            if not self._buffer:
+                self._exhausted = True
+                raise StopAsyncIteration
+        item = self._buffer[self._index]
+        self._index += 1
+        self._yielded += 1
+        return item

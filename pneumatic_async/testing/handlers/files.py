@@ -1,0 +1,591 @@
+"""Fake file service and attachment routes.
+
+**File service** (the separate FastAPI app; served on the fake's own app at the path of
+``fake.file_service_url``, e.g. ``http://pneumatic.test/files``):
+
+* ``POST <file_service_url>/upload`` — multipart field ``file``, ``Authorization: Bearer <key>`` (or
+  the ``file_service_auth`` cookie) → ``{"public_url": "<file_service_url>/<file_id>", "file_id"}``.
+  More than ``max_file_size`` bytes (100 MiB) → 413 ``{"code": "FILE_003", "message": ...}``; no
+  ``file`` part → 422 ``{"code": "VAL_002", ...}``; bad key → 401 ``{"code": "AUTH_001", ...}``.
+  The body is parsed as it streams and stored once.
+* ``GET <file_service_url>/<file_id>`` — download (``Range: bytes=a-b`` → 206).
+* Rate limit (off by default so bulk tests aren't throttled): ``fake.files.enable_rate_limit()``
+  gives the real 10 uploads / 100 downloads per 60 s per client IP (``X-Real-IP``), answering 429
+  ``{"detail": "Rate limit exceeded", "retry_after": 60}`` with ``Retry-After: 60``.
+
+**Core API**: ``GET /attachments`` (envelope, limit 15, max 1000) lists the rows registered with
+:meth:`FakeFileService.register_attachment` (the engine's job when a file value links a file).
+
+**Legacy signed-URL chain** (docs 000/001), only while ``fake.files.signed_url_uploads`` is true
+(initialised from ``FakePneumatic(signed_url_uploads=...)``):
+
+1. ``POST /workflows/attachments`` ``{filename, content_type, size, thumbnail?}`` →
+   ``{"id", "file_upload_url", "thumbnail_upload_url"}``; the URLs are signed URLs on the storage
+   host (``storage_url``, default ``http://storage.pneumatic.test/pneumatic-files``).
+2. ``PUT <signed url>`` with the bytes, ``Content-Type`` equal to the declared one and **no**
+   ``Authorization`` header (400 if present; 403 for a bad signature or content type).
+3. ``POST /workflows/attachments/<id>/publish`` → ``{"url", "thumbnail_url"}``, or the 001 variant
+   ``POST /workflows/attachments/<id>/links`` → ``{"id", "name", "url", "thumbnail_url", "size"}``.
+
+With the switch off these answer as the real server does today: 403 ``{"detail": "You do not have
+permission to perform this action."}`` for the create, the HTML 404 page for publish/links.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import quote, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from pneumatic_async.testing._multipart import (
+    MultipartError,
+    boundary_from_content_type,
+    iter_parts,
+)
+from pneumatic_async.testing.handlers._common import (
+    PERMISSION_DENIED,
+    caller,
+    caller_id,
+    json_response,
+    not_found_html,
+    read_data,
+    validation_error,
+)
+
+__all__ = [
+    "DEFAULT_FILE_SERVICE_URL",
+    "DEFAULT_STORAGE_URL",
+    "MAX_FILE_SIZE",
+    "FakeFileService",
+    "SignedAttachment",
+    "SlidingWindowLimit",
+    "StoredFile",
+    "get_file_service",
+    "routes",
+]
+
+#: The file service's default ``MAX_FILE_SIZE`` (bytes).
+MAX_FILE_SIZE: Final = 104_857_600
+DEFAULT_FILE_SERVICE_URL: Final = "http://pneumatic.test/files"
+DEFAULT_STORAGE_URL: Final = "http://storage.pneumatic.test/pneumatic-files"
+_ATTACHMENTS_DEFAULT_LIMIT: Final = 15
+_ATTACHMENTS_MAX_LIMIT: Final = 1000
+
+
+@dataclass
+class StoredFile:
+    """A file held by the fake file service."""
+
+    file_id: str
+    filename: str
+    content_type: str
+    data: bytes
+    user_id: Any = None
+
+    @property
+    def size(self) -> int:
+        """Size in bytes."""
+        return len(self.data)
+
+
+@dataclass
+class SignedAttachment:
+    """An attachment of the legacy signed-URL chain."""
+
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    key: str
+    thumbnail_key: str | None
+    data: bytes | None = None
+    thumbnail_data: bytes | None = None
+    published: bool = False
+
+
+@dataclass
+class SlidingWindowLimit:
+    """The file service's limiter: ``max_requests`` per ``window`` seconds per client key."""
+
+    max_requests: int
+    window: float
+    clock: Callable[[], float] = time.monotonic
+    hits: dict[str, list[float]] = field(default_factory=dict)
+
+    def check(self, key: str) -> bool:
+        """Record a request for ``key``; False (and nothing recorded) when over the limit."""
+        now = self.clock()
+        recent = [t for t in self.hits.get(key, []) if t > now - self.window]
+        if len(recent) >= self.max_requests:
+            self.hits[key] = recent
+            return False
+        recent.append(now)
+        self.hits[key] = recent
+        return True
+
+
+class FakeFileService:
+    """State and settings of the fake file service (``fake.files``).
+
+    ``clock`` drives the rate-limit windows (pass a fake clock in tests); ``seed`` makes file ids,
+    signatures and attachment ids deterministic.
+    """
+
+    def __init__(
+        self,
+        *,
+        file_service_url: str = DEFAULT_FILE_SERVICE_URL,
+        storage_url: str = DEFAULT_STORAGE_URL,
+        signed_url_uploads: bool = False,
+        max_file_size: int = MAX_FILE_SIZE,
+        seed: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.file_service_url = file_service_url.rstrip("/")
+        self.storage_url = storage_url.rstrip("/")
+        if not urlsplit(self.storage_url).path:
+            raise ValueError("storage_url needs a path (the bucket), e.g. http://host/bucket")
+        self.signed_url_uploads = signed_url_uploads
+        self.max_file_size = max_file_size
+        self.clock = clock
+        self.upload_limit: SlidingWindowLimit | None = None
+        self.download_limit: SlidingWindowLimit | None = None
+        self.files: dict[str, StoredFile] = {}
+        self.signed: dict[int, SignedAttachment] = {}
+        self.attachment_rows: list[dict[str, Any]] = []
+        self._rng = random.Random(seed)
+        self._secret = self._rng.getrandbits(256).to_bytes(32, "big")
+
+    # -- settings ------------------------------------------------------------------------------
+
+    def enable_rate_limit(
+        self, uploads: int = 10, downloads: int = 100, window: float = 60.0
+    ) -> None:
+        """Turn on the real service's per-client limits (10 uploads, 100 downloads per 60 s)."""
+        self.upload_limit = SlidingWindowLimit(uploads, window, self.clock)
+        self.download_limit = SlidingWindowLimit(downloads, window, self.clock)
+
+    def disable_rate_limit(self) -> None:
+        """Turn the rate limits off again (the default)."""
+        self.upload_limit = self.download_limit = None
+
+    # -- files ---------------------------------------------------------------------------------
+
+    @property
+    def path(self) -> str:
+        """The URL path the file service is served at (e.g. ``/files``)."""
+        return urlsplit(self.file_service_url).path.rstrip("/")
+
+    def public_url(self, file_id: str) -> str:
+        """``<file_service_url>/<file_id>``."""
+        return f"{self.file_service_url}/{file_id}"
+
+    def new_file_id(self) -> str:
+        """A deterministic uuid4 string, like the service's ``str(uuid4())``."""
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def add_file(
+        self,
+        data: bytes,
+        filename: str = "file.bin",
+        content_type: str = "application/octet-stream",
+        *,
+        user_id: Any = None,
+    ) -> StoredFile:
+        """Store a file directly (for seeding tests); returns it."""
+        stored = StoredFile(self.new_file_id(), filename, content_type, data, user_id)
+        self.files[stored.file_id] = stored
+        return stored
+
+    def register_attachment(
+        self, file_id: str, *, source_type: str = "Workflow", access_type: str = "restricted"
+    ) -> dict[str, Any]:
+        """Record an attachment row (what the backend creates when a value links a file)."""
+        row = {
+            "id": len(self.attachment_rows) + 1,
+            "file_id": file_id,
+            "url": self.public_url(file_id),
+            "access_type": access_type,
+            "source_type": source_type,
+        }
+        self.attachment_rows.append(row)
+        return row
+
+    # -- signed URLs ---------------------------------------------------------------------------
+
+    def sign(self, key: str, content_type: str) -> str:
+        """The signed upload URL for an object key."""
+        signature = self._signature(key, content_type)
+        return f"{self.storage_url}/{quote(key)}?expires=4102444800&signature={signature}"
+
+    def _signature(self, key: str, content_type: str) -> str:
+        message = f"PUT\n{content_type}\n{key}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+    def check_signature(self, key: str, content_type: str, signature: str) -> bool:
+        """Whether ``signature`` signs a PUT of ``key`` with this content type."""
+        return hmac.compare_digest(self._signature(key, content_type), signature)
+
+    def create_signed(
+        self, filename: str, content_type: str, size: int, thumbnail: bool
+    ) -> SignedAttachment:
+        """Start the legacy chain: a new attachment with object keys for file and thumbnail."""
+        prefix = self.new_file_id()
+        attachment = SignedAttachment(
+            id=len(self.signed) + 1,
+            filename=filename,
+            content_type=content_type,
+            size=size,
+            key=f"{prefix}/{filename}",
+            thumbnail_key=f"{prefix}/thumb_{filename}" if thumbnail else None,
+        )
+        self.signed[attachment.id] = attachment
+        return attachment
+
+    def object_url(self, key: str) -> str:
+        """The public (unsigned) URL of a stored object."""
+        return f"{self.storage_url}/{quote(key)}"
+
+
+def get_file_service(fake: Any) -> FakeFileService:
+    """``fake.files``, created from the fake's settings (and attached to it) on first use."""
+    files = getattr(fake, "files", None)
+    if not isinstance(files, FakeFileService):
+        files = FakeFileService(
+            file_service_url=getattr(fake, "file_service_url", DEFAULT_FILE_SERVICE_URL),
+            signed_url_uploads=bool(getattr(fake, "signed_url_uploads", False)),
+        )
+        fake.files = files
+    return files
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+
+def _service_error(status: int, code: str, message: str, details: Any = None) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return json_response(body, status)
+
+
+def _rate_limited() -> Response:
+    return json_response(
+        {"detail": "Rate limit exceeded", "retry_after": 60}, 429, {"Retry-After": "60"}
+    )
+
+
+def _storage_error(status: int, code: str, message: str) -> Response:
+    body = (
+        "<?xml version='1.0' encoding='UTF-8'?>"
+        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    )
+    return Response(body, status_code=status, media_type="application/xml")
+
+
+def _client_key(request: Request) -> str:
+    real_ip = request.headers.get("x-real-ip")
+    if real_ip:
+        return real_ip
+    return request.client.host if request.client else "unknown"
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return token.strip()
+    return request.cookies.get("file_service_auth")
+
+
+def routes(fake: Any) -> list[BaseRoute]:
+    """File service, ``/attachments`` and (switchable) signed-URL routes."""
+    files = get_file_service(fake)
+
+    def authenticated(request: Request) -> bool:
+        if caller(fake, request) is not None:
+            return True
+        token = _bearer(request)
+        return token is not None and token == getattr(fake, "api_key", None)
+
+    def unauthorized() -> Response:
+        return _service_error(401, "AUTH_001", "Authentication failed")
+
+    async def upload(request: Request) -> Response:
+        if files.upload_limit is not None and not files.upload_limit.check(_client_key(request)):
+            return _rate_limited()
+        if not authenticated(request):
+            return unauthorized()
+        boundary = boundary_from_content_type(request.headers.get("content-type"))
+        stored: StoredFile | None = None
+        too_large = 0
+        try:
+            if boundary is not None:
+                async for part in iter_parts(request.stream(), boundary):
+                    if part.name != "file" or part.filename is None or stored or too_large:
+                        continue
+                    buffer = bytearray()
+                    async for chunk in part.chunks():
+                        if too_large:
+                            too_large += len(chunk)
+                            continue
+                        buffer += chunk
+                        if len(buffer) > files.max_file_size:
+                            too_large, buffer = len(buffer), bytearray()
+                    if not too_large:
+                        stored = StoredFile(
+                            file_id=files.new_file_id(),
+                            filename=part.filename,
+                            content_type=part.content_type or "application/octet-stream",
+                            data=bytes(buffer),
+                            user_id=caller_id(fake, request),
+                        )
+        except MultipartError:
+            stored = None
+        if too_large:
+            message = f"File size {too_large} bytes exceeds limit {files.max_file_size} bytes"
+            return _service_error(413, "FILE_003", message)
+        if stored is None:
+            details = "[{'type': 'missing', 'loc': ('body', 'file'), 'msg': 'Field required'}]"
+            return _service_error(422, "VAL_002", "Missing required field", details)
+        files.files[stored.file_id] = stored
+        return json_response(
+            {"public_url": files.public_url(stored.file_id), "file_id": stored.file_id}
+        )
+
+    async def download(request: Request) -> Response:
+        if files.download_limit is not None and not files.download_limit.check(
+            _client_key(request)
+        ):
+            return _rate_limited()
+        if not authenticated(request):
+            return unauthorized()
+        file_id = request.path_params["file_id"]
+        stored = files.files.get(file_id)
+        if stored is None:
+            return _service_error(404, "FILE_001", f"File with ID '{file_id}' not found")
+        return _file_response(stored, request.headers.get("range"))
+
+    async def list_attachments(request: Request) -> Response:
+        limit = _int_param(request, "limit", _ATTACHMENTS_DEFAULT_LIMIT, _ATTACHMENTS_MAX_LIMIT)
+        if isinstance(limit, Response):
+            return limit
+        offset = _int_param(request, "offset", 0, None)
+        if isinstance(offset, Response):
+            return offset
+        limit = limit or _ATTACHMENTS_DEFAULT_LIMIT
+        rows = files.attachment_rows
+        page = rows[offset : offset + limit]
+        return json_response(
+            {
+                "count": len(rows),
+                "next": _page_url(request, limit, offset + limit)
+                if offset + limit < len(rows)
+                else None,
+                "previous": _page_url(request, limit, max(offset - limit, 0))
+                if offset > 0
+                else None,
+                "results": page,
+            }
+        )
+
+    async def create_attachment(request: Request) -> Response:
+        if not files.signed_url_uploads:
+            return json_response({"detail": PERMISSION_DENIED}, 403)
+        data = await read_data(request)
+        if isinstance(data, Response):
+            return data
+        fields = _attachment_fields(data if isinstance(data, dict) else {})
+        if isinstance(fields, Response):
+            return fields
+        filename, content_type, size, thumbnail = fields
+        attachment = files.create_signed(filename, content_type, size, thumbnail)
+        thumb_key = attachment.thumbnail_key
+        return json_response(
+            {
+                "id": attachment.id,
+                "file_upload_url": files.sign(attachment.key, content_type),
+                "thumbnail_upload_url": files.sign(thumb_key, content_type) if thumb_key else None,
+            }
+        )
+
+    def find_signed(request: Request) -> SignedAttachment | Response:
+        if not files.signed_url_uploads:
+            return not_found_html()
+        try:
+            attachment = files.signed.get(int(request.path_params["attachment_id"]))
+        except ValueError:
+            attachment = None
+        if attachment is None:
+            return json_response({"detail": "Not found."}, 404)
+        if attachment.data is None:
+            message = "The file has not been uploaded yet."
+            return json_response(
+                {"code": "validation_error", "message": message, "details": {}}, 400
+            )
+        attachment.published = True
+        return attachment
+
+    def thumbnail_url(attachment: SignedAttachment) -> str | None:
+        if attachment.thumbnail_key is None or attachment.thumbnail_data is None:
+            return None
+        return files.object_url(attachment.thumbnail_key)
+
+    async def publish(request: Request) -> Response:
+        attachment = find_signed(request)
+        if isinstance(attachment, Response):
+            return attachment
+        return json_response(
+            {"url": files.object_url(attachment.key), "thumbnail_url": thumbnail_url(attachment)}
+        )
+
+    async def links(request: Request) -> Response:
+        attachment = find_signed(request)
+        if isinstance(attachment, Response):
+            return attachment
+        return json_response(
+            {
+                "id": attachment.id,
+                "name": attachment.filename,
+                "url": files.object_url(attachment.key),
+                "thumbnail_url": thumbnail_url(attachment),
+                "size": attachment.size,
+            }
+        )
+
+    async def legacy_not_routed(request: Request) -> Response:
+        return not_found_html()
+
+    def object_for(key: str) -> tuple[SignedAttachment, bool] | None:
+        for attachment in files.signed.values():
+            if attachment.key == key:
+                return attachment, False
+            if attachment.thumbnail_key == key:
+                return attachment, True
+        return None
+
+    async def storage_put(request: Request) -> Response:
+        if "authorization" in request.headers:
+            return _storage_error(
+                400,
+                "InvalidArgument",
+                "A signed URL request must not carry an Authorization header.",
+            )
+        found = object_for(request.path_params["key"])
+        if found is None or not files.signed_url_uploads:
+            return _storage_error(404, "NoSuchKey", "The specified key does not exist.")
+        attachment, is_thumbnail = found
+        key = attachment.thumbnail_key if is_thumbnail else attachment.key
+        content_type = request.headers.get("content-type", "")
+        signature = request.query_params.get("signature", "")
+        if not files.check_signature(str(key), content_type, signature):
+            return _storage_error(
+                403,
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided.",
+            )
+        data = bytearray()
+        async for chunk in request.stream():
+            data += chunk
+        if is_thumbnail:
+            attachment.thumbnail_data = bytes(data)
+        else:
+            attachment.data = bytes(data)
+        return Response(status_code=200)
+
+    async def storage_get(request: Request) -> Response:
+        found = object_for(request.path_params["key"])
+        if found is None:
+            return _storage_error(404, "NoSuchKey", "The specified key does not exist.")
+        attachment, is_thumbnail = found
+        data = attachment.thumbnail_data if is_thumbnail else attachment.data
+        if data is None:
+            return _storage_error(404, "NoSuchKey", "The specified key does not exist.")
+        if not attachment.published:
+            return _storage_error(403, "AccessDenied", "Access denied.")
+        return Response(data, media_type=attachment.content_type)
+
+    service = files.path
+    bucket = urlsplit(files.storage_url).path.rstrip("/")
+    return [
+        Route(f"{service}/upload", upload, methods=["POST"]),
+        Route(f"{service}/{{file_id}}", download, methods=["GET"]),
+        Route("/attachments", list_attachments, methods=["GET"]),
+        Route("/workflows/attachments", create_attachment, methods=["POST"]),
+        Route("/workflows/attachments/{attachment_id}/publish", publish, methods=["POST"]),
+        Route("/workflows/attachments/{attachment_id}/links", links, methods=["POST"]),
+        Route("/workflows/attachments/links", legacy_not_routed, methods=["POST"]),
+        Route(f"{bucket}/{{key:path}}", storage_put, methods=["PUT"]),
+        Route(f"{bucket}/{{key:path}}", storage_get, methods=["GET"]),
+    ]
+
+
+def _file_response(stored: StoredFile, range_header: str | None) -> Response:
+    headers = {
+        "Content-Disposition": f"attachment; filename*=utf-8''{quote(stored.filename)}",
+        "Accept-Ranges": "bytes",
+        "X-Content-Type-Options": "nosniff",
+    }
+    data = stored.data
+    if range_header and range_header.startswith("bytes="):
+        start_text, _, end_text = range_header[6:].partition("-")
+        if start_text.isdigit() and (not end_text or end_text.isdigit()):
+            start = int(start_text)
+            end = min(int(end_text) if end_text else len(data) - 1, len(data) - 1)
+            if start > end:
+                return Response(
+                    b"", status_code=416, headers={"Content-Range": f"bytes */{len(data)}"}
+                )
+            headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+            return Response(
+                data[start : end + 1], 206, headers=headers, media_type=stored.content_type
+            )
+    return Response(data, headers=headers, media_type=stored.content_type)
+
+
+def _int_param(request: Request, name: str, default: int, maximum: int | None) -> int | Response:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        return validation_error(name, "A valid integer is required.")
+    if value < 0:
+        return validation_error(name, "Ensure this value is greater than or equal to 0.")
+    if maximum is not None and value > maximum:
+        return validation_error(name, f"Ensure this value is less than or equal to {maximum}.")
+    return value
+
+
+def _page_url(request: Request, limit: int, offset: int) -> str:
+    url = request.url.include_query_params(limit=limit)
+    if offset <= 0:
+        return str(url.remove_query_params("offset"))
+    return str(url.include_query_params(offset=offset))
+
+
+def _attachment_fields(data: dict[str, Any]) -> tuple[str, str, int, bool] | Response:
+    """Validate the legacy create body (first error only, like the server's serializers)."""
+    for name in ("filename", "content_type", "size"):
+        if data.get(name) in (None, ""):
+            return validation_error(name, "This field is required.")
+    try:
+        size = int(data["size"])
+    except (TypeError, ValueError):
+        return validation_error("size", "A valid integer is required.")
+    if not 0 <= size < MAX_FILE_SIZE:
+        return validation_error("size", f"Ensure this value is less than {MAX_FILE_SIZE}.")
+    thumbnail = data.get("thumbnail", False)
+    if isinstance(thumbnail, str):
+        thumbnail = thumbnail.lower() in ("true", "1")
+    return str(data["filename"]), str(data["content_type"]), size, bool(thumbnail)

@@ -1,0 +1,82 @@
+"""pytest plugin for testing code that uses pneumatic-async against the fake Pneumatic server.
+
+Installed with the package (entry point ``pytest11: pneumatic_async``), so with
+``pip install "pneumatic-async[testing]"`` these fixtures are available in any test suite:
+
+``fake_pneumatic``
+    A fresh :class:`~pneumatic_async.testing.FakePneumatic` per test (in-process, no socket).
+    Seed data through its fixture builders, inject faults with ``fake_pneumatic.faults.add(...)``,
+    inspect webhook deliveries in ``fake_pneumatic.dispatcher.deliveries``.
+
+``pneumatic_client``
+    An open :class:`pneumatic_async.Pneumatic` client wired to ``fake_pneumatic`` through its
+    in-process transport (``base_url`` and ``api_key`` of the fake). While the test runs, the
+    fake's webhooks are delivered in the background. Async fixture: run your tests with anyio's
+    pytest plugin (``@pytest.mark.anyio``), on asyncio or trio.
+
+Constructor arguments for the fake come from an optional marker::
+
+    @pytest.mark.pneumatic_fake(seed=3, signed_url_uploads=True)
+    @pytest.mark.anyio
+    async def test_upload(pneumatic_client, fake_pneumatic):
+        ...
+
+Example::
+
+    @pytest.mark.anyio
+    async def test_launch(pneumatic_client, fake_pneumatic):
+        template = fake_pneumatic.add_template(...)          # a fixture builder
+        workflow = await pneumatic_client.templates.run(template.id)
+        assert workflow.id
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from pneumatic_async import Pneumatic
+    from pneumatic_async.testing import FakePneumatic
+
+__all__ = ["fake_pneumatic", "pneumatic_client"]
+
+MARKER = "pneumatic_fake"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``pneumatic_fake`` marker (so ``--strict-markers`` accepts it)."""
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(**kwargs): keyword arguments for the FakePneumatic of fake_pneumatic",
+    )
+
+
+@pytest.fixture
+def fake_pneumatic(request: pytest.FixtureRequest) -> FakePneumatic:
+    """A fresh in-process fake Pneumatic server for one test."""
+    from pneumatic_async.testing import FakePneumatic
+
+    kwargs: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers(MARKER))):
+        kwargs.update(marker.kwargs)
+    return FakePneumatic(**kwargs)
+
+
+@pytest.fixture
+async def pneumatic_client(fake_pneumatic: FakePneumatic) -> AsyncIterator[Pneumatic]:
+    """A ``Pneumatic`` client talking to ``fake_pneumatic`` in-process."""
+    from pneumatic_async import Pneumatic
+
+    async with AsyncExitStack() as stack:
+        if hasattr(fake_pneumatic, "__aenter__"):
+            await stack.enter_async_context(fake_pneumatic)  # background webhook delivery
+        client = Pneumatic(
+            transport=fake_pneumatic.transport(),
+            base_url=fake_pneumatic.base_url,
+            api_key=fake_pneumatic.api_key,
+        )
+        yield await stack.enter_async_context(client)
