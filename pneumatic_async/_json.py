@@ -5,19 +5,22 @@ characters unescaped) and raises ``ValueError`` for NaN or infinite floats (JSON
 values; orjson alone would silently write ``null``), ``TypeError`` for values JSON has no type for
 (datetimes included). :func:`loads` takes ``bytes`` or ``str`` and raises ``ValueError`` for
 anything that is not strict JSON, including the ``NaN``/``Infinity`` tokens the standard library
-would otherwise accept.
+would otherwise accept. (Non-string dict keys and integers beyond 64 bits work only without orjson:
+request bodies never need them.)
 """
 
 from __future__ import annotations
 
 import json as _std_json
 import math
+from types import ModuleType
 from typing import Any
 
+_orjson: ModuleType | None
 try:
     import orjson as _orjson
-except ImportError:  # pragma: no cover - exercised by monkeypatching ``_orjson`` in tests
-    _orjson = None  # type: ignore[assignment]
+except ImportError:  # pragma: no cover - the tests cover this path by monkeypatching ``_orjson``
+    _orjson = None
 
 __all__ = ["dumps", "loads"]
 
@@ -54,11 +57,11 @@ def _has_non_finite(obj: Any) -> bool:
 def dumps(obj: Any) -> bytes:
     """Encode ``obj`` as compact UTF-8 JSON bytes."""
     if _orjson is not None:
-        out = _orjson.dumps(obj, option=_PASSTHROUGH)
+        out: bytes = _orjson.dumps(obj, option=_PASSTHROUGH)
         # orjson writes NaN/Infinity as null: only then can the document hide one.
         if b"null" in out and _has_non_finite(obj):
             raise ValueError(_NON_FINITE)
         return out
-    return _std_json.dumps(
-        obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-    ).encode("utf-8")
+    return _std_json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
+        "utf-8"
+    )

@@ -8,7 +8,7 @@ upload of any size is stored without holding or reading the body twice.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -72,6 +72,12 @@ class _Reader:
         self._buffer += chunk
         return True
 
+    async def _drain(self) -> None:
+        """Read and drop the rest of the stream (the epilogue)."""
+        self._buffer.clear()
+        while await self._fill():
+            self._buffer.clear()
+
     async def _read_until(self, marker: bytes, limit: int = 64 * 1024) -> bytes:
         while (index := self._buffer.find(marker)) < 0:
             if len(self._buffer) > limit or not await self._fill():
@@ -95,8 +101,7 @@ class _Reader:
             if line.rstrip() == self._first:
                 return
             if line.rstrip() == self._first + b"--":
-                self._eof = True
-                self._buffer.clear()
+                await self._drain()
                 return
 
     async def next_headers(self) -> dict[str, str] | None:
@@ -142,13 +147,12 @@ class _Reader:
         self.part_done = True
         tail = await self._read_exact(2)
         if tail == b"--":
-            self._eof = True
-            self._buffer.clear()
+            await self._drain()
         elif tail != b"\r\n":
             raise MultipartError("malformed multipart boundary")
 
 
-async def iter_parts(stream: AsyncIterator[bytes], boundary: bytes) -> AsyncIterator[Part]:
+async def iter_parts(stream: AsyncIterator[bytes], boundary: bytes) -> AsyncGenerator[Part, None]:
     """Yield the parts of a multipart body; a part not read by the caller is skipped."""
     reader = _Reader(stream, boundary)
     await reader.start()

@@ -57,6 +57,7 @@ import anyio
 
 __all__ = [
     "ConnectionDropped",
+    "Decision",
     "Fault",
     "FaultInjector",
     "FaultKind",
@@ -94,6 +95,11 @@ _DRF_DETAIL: Final[dict[int, str]] = {
     406: "Could not satisfy the request Accept header.",
     415: "Unsupported media type in request.",
 }
+
+
+async def _sleep(seconds: float) -> None:
+    """The latency wait (a module-level name so tests can replace it)."""
+    await anyio.sleep(seconds)
 
 
 class ConnectionDropped(Exception):
@@ -272,7 +278,7 @@ class FaultMiddleware:
             return
         decision = self.injector.decide(scope["method"], scope["path"])
         if decision.latency > 0:
-            await anyio.sleep(decision.latency)
+            await _sleep(decision.latency)
         fault = decision.fault
         if fault is None:
             await self.app(scope, receive, send)
@@ -306,6 +312,8 @@ class FaultMiddleware:
             for k, v in (start.get("headers", []) if start else [])
             if k.lower() != b"content-length"
         ]
+        if status < 200 or status in (204, 304):
+            status = 200  # a status without a body would let the client finish reading
         await _send_start(send, status, headers, max(len(body), 1))
         if fault.kind == "truncated" and len(body) > 1:
             await send(

@@ -10,9 +10,11 @@ Installed with the package (entry point ``pytest11: pneumatic_async``), so with
 
 ``pneumatic_client``
     An open :class:`pneumatic_async.Pneumatic` client wired to ``fake_pneumatic`` through its
-    in-process transport (``base_url`` and ``api_key`` of the fake). While the test runs, the
-    fake's webhooks are delivered in the background. Async fixture: run your tests with anyio's
-    pytest plugin (``@pytest.mark.anyio``), on asyncio or trio.
+    in-process transport (the fake's ``base_url``, ``api_key`` and file service URL; the
+    signed-URL upload strategy when the fake was made with ``signed_url_uploads=True``). Retries
+    keep the SDK's policy but wait no backoff time. While the test runs, the fake's webhooks are
+    delivered in the background. Async fixture: run your tests with anyio's pytest plugin
+    (``@pytest.mark.anyio``), on asyncio or trio.
 
 Constructor arguments for the fake come from an optional marker::
 
@@ -69,8 +71,14 @@ def fake_pneumatic(request: pytest.FixtureRequest) -> FakePneumatic:
 @pytest.fixture
 async def pneumatic_client(fake_pneumatic: FakePneumatic) -> AsyncIterator[Pneumatic]:
     """A ``Pneumatic`` client talking to ``fake_pneumatic`` in-process."""
-    from pneumatic_async import Pneumatic
+    from pneumatic_async import Pneumatic, RetryPolicy
 
+    options: dict[str, Any] = {}
+    file_service_url = getattr(fake_pneumatic, "file_service_url", None)
+    if file_service_url:
+        options["file_service_url"] = file_service_url
+    if getattr(fake_pneumatic, "signed_url_uploads", False):
+        options["upload_strategy"] = "signed_url"
     async with AsyncExitStack() as stack:
         if hasattr(fake_pneumatic, "__aenter__"):
             await stack.enter_async_context(fake_pneumatic)  # background webhook delivery
@@ -78,5 +86,7 @@ async def pneumatic_client(fake_pneumatic: FakePneumatic) -> AsyncIterator[Pneum
             transport=fake_pneumatic.transport(),
             base_url=fake_pneumatic.base_url,
             api_key=fake_pneumatic.api_key,
+            retry=RetryPolicy(initial_backoff=0.0, max_backoff=0.0),
+            **options,
         )
         yield await stack.enter_async_context(client)

@@ -39,6 +39,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
@@ -325,38 +326,17 @@ def routes(fake: Any) -> list[BaseRoute]:
             return _rate_limited()
         if not authenticated(request):
             return unauthorized()
-        boundary = boundary_from_content_type(request.headers.get("content-type"))
-        stored: StoredFile | None = None
-        too_large = 0
-        try:
-            if boundary is not None:
-                async for part in iter_parts(request.stream(), boundary):
-                    if part.name != "file" or part.filename is None or stored or too_large:
-                        continue
-                    buffer = bytearray()
-                    async for chunk in part.chunks():
-                        if too_large:
-                            too_large += len(chunk)
-                            continue
-                        buffer += chunk
-                        if len(buffer) > files.max_file_size:
-                            too_large, buffer = len(buffer), bytearray()
-                    if not too_large:
-                        stored = StoredFile(
-                            file_id=files.new_file_id(),
-                            filename=part.filename,
-                            content_type=part.content_type or "application/octet-stream",
-                            data=bytes(buffer),
-                            user_id=caller_id(fake, request),
-                        )
-        except MultipartError:
-            stored = None
-        if too_large:
-            message = f"File size {too_large} bytes exceeds limit {files.max_file_size} bytes"
+        received = await _receive_file(request, files.max_file_size)
+        if isinstance(received, int):
+            message = f"File size {received} bytes exceeds limit {files.max_file_size} bytes"
             return _service_error(413, "FILE_003", message)
-        if stored is None:
+        if received is None:
             details = "[{'type': 'missing', 'loc': ('body', 'file'), 'msg': 'Field required'}]"
             return _service_error(422, "VAL_002", "Missing required field", details)
+        filename, content_type, data = received
+        stored = StoredFile(
+            files.new_file_id(), filename, content_type, data, caller_id(fake, request)
+        )
         files.files[stored.file_id] = stored
         return json_response(
             {"public_url": files.public_url(stored.file_id), "file_id": stored.file_id}
@@ -465,6 +445,10 @@ def routes(fake: Any) -> list[BaseRoute]:
     async def legacy_not_routed(request: Request) -> Response:
         return not_found_html()
 
+    async def attachments_method_not_allowed(request: Request) -> Response:
+        body = {"detail": f'Method "{request.method}" not allowed.'}
+        return json_response(body, 405, {"Allow": "GET, HEAD, OPTIONS"})
+
     def object_for(key: str) -> tuple[SignedAttachment, bool] | None:
         for attachment in files.signed.values():
             if attachment.key == key:
@@ -494,8 +478,9 @@ def routes(fake: Any) -> list[BaseRoute]:
                 "The request signature we calculated does not match the signature you provided.",
             )
         data = bytearray()
-        async for chunk in request.stream():
-            data += chunk
+        async with aclosing(request.stream()) as stream:
+            async for chunk in stream:
+                data += chunk
         if is_thumbnail:
             attachment.thumbnail_data = bytes(data)
         else:
@@ -520,6 +505,11 @@ def routes(fake: Any) -> list[BaseRoute]:
         Route(f"{service}/upload", upload, methods=["POST"]),
         Route(f"{service}/{{file_id}}", download, methods=["GET"]),
         Route("/attachments", list_attachments, methods=["GET"]),
+        Route(
+            "/attachments",
+            attachments_method_not_allowed,
+            methods=["POST", "PUT", "PATCH", "DELETE"],
+        ),
         Route("/workflows/attachments", create_attachment, methods=["POST"]),
         Route("/workflows/attachments/{attachment_id}/publish", publish, methods=["POST"]),
         Route("/workflows/attachments/{attachment_id}/links", links, methods=["POST"]),
@@ -527,6 +517,41 @@ def routes(fake: Any) -> list[BaseRoute]:
         Route(f"{bucket}/{{key:path}}", storage_put, methods=["PUT"]),
         Route(f"{bucket}/{{key:path}}", storage_get, methods=["GET"]),
     ]
+
+
+async def _receive_file(request: Request, max_size: int) -> tuple[str, str, bytes] | int | None:
+    """Stream the multipart body once: the ``file`` part, its size if over ``max_size``, or None.
+
+    The rest of the body is still read (and dropped) after an oversized file, so the client gets
+    the 413 answer instead of a broken pipe.
+    """
+    boundary = boundary_from_content_type(request.headers.get("content-type"))
+    if boundary is None:
+        return None
+    result: tuple[str, str, bytes] | int | None = None
+    try:
+        async with (
+            aclosing(request.stream()) as stream,
+            aclosing(iter_parts(stream, boundary)) as parts,
+        ):
+            async for part in parts:
+                if part.name != "file" or part.filename is None or result is not None:
+                    continue  # the part is skipped unread
+                buffer, size = bytearray(), 0
+                async for chunk in part.chunks():
+                    size += len(chunk)
+                    if size <= max_size:
+                        buffer += chunk
+                    else:
+                        buffer.clear()
+                if size > max_size:
+                    result = size
+                else:
+                    content_type = part.content_type or "application/octet-stream"
+                    result = (part.filename, content_type, bytes(buffer))
+    except MultipartError:
+        return None
+    return result
 
 
 def _file_response(stored: StoredFile, range_header: str | None) -> Response:

@@ -18,9 +18,7 @@ Hooks live in ``fake.state.webhooks``: ``{event: [{"id", "event", "target", "use
 
 from __future__ import annotations
 
-import itertools
 import re
-import weakref
 from typing import Any, Final
 
 from starlette.requests import Request
@@ -60,8 +58,6 @@ _URL_RE: Final = re.compile(
 #: The database column holding hook targets; longer URLs made the real server answer 500.
 _TARGET_MAX_LENGTH: Final = 255
 
-_id_counters: weakref.WeakKeyDictionary[Any, itertools.count[int]] = weakref.WeakKeyDictionary()
-
 
 def hooks_for(fake: Any, event: str | None = None) -> list[dict[str, Any]]:
     """The account's hooks (of one event, or all), for the engine's delivery code and tests."""
@@ -94,17 +90,15 @@ def _store(fake: Any) -> dict[str, list[dict[str, Any]]]:
     return store
 
 
-def _new_hook(fake: Any, event: str, target: str, user_id: Any) -> dict[str, Any]:
-    state = fake.state
-    counter = _id_counters.get(state)
-    if counter is None:
-        start = max((hook["id"] for hook in hooks_for(fake)), default=0) + 1
-        counter = _id_counters.setdefault(state, itertools.count(start))
-    return {"id": next(counter), "event": event, "target": target, "user_id": user_id}
-
-
 def routes(fake: Any) -> list[BaseRoute]:
     """The webhook management routes."""
+    last_id = 0
+
+    def new_hook(event: str, target: str, user_id: Any) -> dict[str, Any]:
+        # Like database ids: increasing, never reused (also past hooks added by others).
+        nonlocal last_id
+        last_id = max([last_id, *(hook["id"] for hook in hooks_for(fake))]) + 1
+        return {"id": last_id, "event": event, "target": target, "user_id": user_id}
 
     async def list_events(request: Request) -> Response:
         if (denied := forbidden_unless_admin(fake, request)) is not None:
@@ -141,7 +135,7 @@ def routes(fake: Any) -> list[BaseRoute]:
         if mine is not None:
             mine["target"] = url
         else:
-            hooks.append(_new_hook(fake, event, url, user_id))
+            hooks.append(new_hook(event, url, user_id))
         return Response(status_code=204)
 
     async def unsubscribe_event(request: Request) -> Response:
@@ -163,7 +157,7 @@ def routes(fake: Any) -> list[BaseRoute]:
         store = _store(fake)
         store.clear()
         for event in EVENTS:
-            store[event] = [_new_hook(fake, event, url, user_id)]
+            store[event] = [new_hook(event, url, user_id)]
         return Response(status_code=204)
 
     async def unsubscribe_all(request: Request) -> Response:
