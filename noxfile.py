@@ -45,4 +45,4 @@ def docs(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Run the benchmarks (results go to benchmarks/RESULTS.md)."""
     session.install("-e", ".[dev]")
-    session.run("python", "benchmarks/run_all.py", *session.posargs)
+    session.run("python", "-m", "benchmarks.run_all", *session.posargs)

@@ -12,7 +12,7 @@ Contenders:
 - ``sdk-typed``: ``client.templates.run(..., validate=False)`` (plus decoding into ``Workflow``);
 - ``raw-httpx-default``: ``httpx.AsyncClient`` with httpx's own transport (for reference).
 
-Usage: ``python benchmarks/overhead.py [--rounds 5] [--requests 2000] [--concurrency 20] [--write]``
+Usage: ``python -m benchmarks.overhead [--rounds 5] [--requests 2000] [--concurrency 20] [--write]``
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def main() -> None:
         lines.append(f"| {name} | {cpu:,.0f} | {rate:,.0f} | {cpu / base_cpu:.2f}x |")
     lines += [
         "",
-        f"Command: `python benchmarks/overhead.py --rounds {args.rounds} --requests "
+        f"Command: `python -m benchmarks.overhead --rounds {args.rounds} --requests "
         f"{args.requests} --concurrency {args.concurrency} --write`",
     ]
     report = "\n".join(lines)

@@ -363,6 +363,8 @@ def parse_error_body(content: bytes) -> tuple[Any, str | None, dict[str, Any], l
         return body, None, {}, [], str(body)[:_MAX_TEXT]
 
     code = body.get("code")
+    if code is None:
+        code = body.get("error_code")  # the file service's own error shape
     code = str(code) if code is not None else None
     raw_details = body.get("details")
     details = dict(raw_details) if isinstance(raw_details, dict) else {}

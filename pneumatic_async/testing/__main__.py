@@ -11,14 +11,16 @@ prints the base URL and the API key, then serves (uvicorn, asyncio) until Ctrl-C
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import anyio
 
 from pneumatic_async.testing.server import bind_socket, serve, socket_url
+
+if TYPE_CHECKING:
+    from pneumatic_async.testing import FakePneumatic
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,13 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def make_fake(base_url: str, seed: int) -> Any:
+def make_fake(base_url: str, seed: int) -> FakePneumatic:
     """A FakePneumatic whose own URLs (API and file service) point at the served socket."""
     from pneumatic_async.testing import FakePneumatic
 
-    wanted = {"base_url": base_url, "file_service_url": f"{base_url}/files", "seed": seed}
-    accepted = inspect.signature(FakePneumatic).parameters
-    return FakePneumatic(**{name: value for name, value in wanted.items() if name in accepted})
+    return FakePneumatic(base_url=base_url, file_service_url=f"{base_url}/files", seed=seed)
 
 
 async def run_server(host: str, port: int, seed: int) -> None:

@@ -6,7 +6,8 @@ Installed with the package (entry point ``pytest11: pneumatic_async``), so with
 ``fake_pneumatic``
     A fresh :class:`~pneumatic_async.testing.FakePneumatic` per test (in-process, no socket).
     Seed data through its fixture builders, inject faults with ``fake_pneumatic.faults.add(...)``,
-    inspect webhook deliveries in ``fake_pneumatic.dispatcher.deliveries``.
+    inspect webhook deliveries in ``fake_pneumatic.dispatcher.deliveries``. Failed webhook
+    deliveries are retried without waiting (``retry_delays`` ``(0, 0)``).
 
 ``pneumatic_client``
     An open :class:`pneumatic_async.Pneumatic` client wired to ``fake_pneumatic`` through its
@@ -65,7 +66,9 @@ def fake_pneumatic(request: pytest.FixtureRequest) -> FakePneumatic:
     kwargs: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers(MARKER))):
         kwargs.update(marker.kwargs)
-    return FakePneumatic(**kwargs)
+    fake = FakePneumatic(**kwargs)
+    fake.dispatcher.retry_delays = (0.0, 0.0)  # tests never wait for webhook backoff
+    return fake
 
 
 @pytest.fixture

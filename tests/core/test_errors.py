@@ -114,6 +114,8 @@ def _error(status: int, content: bytes, **headers: str) -> errors.APIStatusError
         (400, b'{"detail": "JSON parse error - Expecting value"}', errors.BadRequestError,
          "JSON parse error - Expecting value", None, []),
         (409, b'{"detail": "conflict"}', errors.ConflictError, "conflict", None, []),
+        (413, b'{"error_code": "file_too_large", "message": "Too big", "error_type": "validation"}',
+         errors.APIStatusError, "Too big", None, []),
         (422, b'{"status": "Fail", "errors": ["Name is required", "Must be assigned"]}',
          errors.UnprocessableEntityError, "Name is required; Must be assigned", None,
          ["Name is required", "Must be assigned"]),

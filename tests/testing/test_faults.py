@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pneumatic_async._http import httpx
+from pneumatic_async.testing import FakePneumatic
 from pneumatic_async.testing.faults import (
     ConnectionDropped,
     FaultInjector,
@@ -329,3 +330,48 @@ async def test_non_http_scopes_pass_through() -> None:
     await FaultMiddleware(app, faults)({"type": "lifespan"}, nothing, nothing)
     assert seen == ["lifespan"]
     assert not faults.injected
+
+
+# -- with the real fake ----------------------------------------------------------------------------
+
+
+def _fake_with_template() -> tuple[FakePneumatic, int]:
+    fake = FakePneumatic()
+    performer = {"type": "user", "source_id": str(fake.owner.id)}
+    template = fake.add_template(
+        name="Onboarding", tasks=[{"name": "Review", "number": 1, "raw_performers": [performer]}]
+    )
+    return fake, template.id
+
+
+def _fake_client(fake: FakePneumatic) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {fake.api_key}"}
+    return httpx.AsyncClient(transport=fake.transport(), base_url=fake.base_url, headers=headers)
+
+
+async def test_applied_then_drop_really_creates_the_workflow_in_the_fake() -> None:
+    fake, template_id = _fake_with_template()
+    fake.faults.add("applied_then_drop", route="POST /templates/{id}/run", times=1)
+    async with _fake_client(fake) as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.post(f"/templates/{template_id}/run", json={"name": "exactly once"})
+        [workflow] = fake.state.workflows.values()
+        assert workflow.name == "exactly once"
+        listed = await client.get("/workflows", params={"search": "exactly"})
+    assert listed.json()["count"] == 1  # the lookup an SDK does before retrying
+
+
+async def test_drop_and_status_faults_leave_the_fake_untouched() -> None:
+    fake, template_id = _fake_with_template()
+    fake.faults.add("drop", route="POST /templates/{id}/run", times=1)
+    fake.faults.add("status", route="POST /templates/{id}/run", status=500, times=1)
+    fake.faults.add("rate_limit", route="POST /templates/{id}/run", times=1, retry_after=2)
+    async with _fake_client(fake) as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.post(f"/templates/{template_id}/run")
+        assert (await client.post(f"/templates/{template_id}/run")).status_code == 500
+        assert (await client.post(f"/templates/{template_id}/run")).status_code == 429
+        assert not fake.state.workflows
+        assert (await client.post(f"/templates/{template_id}/run")).status_code == 200
+    assert len(fake.state.workflows) == 1
+    assert fake.faults.injected == {"drop": 1, "status": 1, "rate_limit": 1}

@@ -210,3 +210,100 @@ def test_capture_bodies_are_what_the_tests_expect() -> None:
     # guards the replay above against edited captures
     assert body("42_webhooks_events_get_unknown_event") == {"detail": "Not found."}
     assert [item["event"] for item in body("40_webhooks_events_list_initial")] == list(EVENTS)
+
+
+# -- permissions and several users -----------------------------------------------------------------
+
+
+def client_as(fake: FakePneumatic, key: str) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {key}"}
+    return httpx.AsyncClient(transport=fake.transport(), base_url=fake.base_url, headers=headers)
+
+
+async def test_management_needs_an_admin(fake: FakePneumatic) -> None:
+    member = fake.add_user("member@example.com", "Mem", "Ber")
+    async with client_as(fake, fake.add_api_key(member).token) as http:
+        listing = await http.get("/webhooks/events")
+        subscribe = await http.post("/webhooks/subscribe", json={"url": "https://a.test/h"})
+        unmapped = await http.get("/webhooks/subscribe")
+    assert listing.status_code == subscribe.status_code == unmapped.status_code == 403
+    assert listing.json() == {"detail": "You do not have permission to perform this action."}
+    assert fake.state.webhooks == {}
+
+
+async def test_unmapped_method_is_405_for_an_admin(http: httpx.AsyncClient) -> None:
+    response = await http.get("/webhooks/subscribe")
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Method "GET" not allowed.'}
+
+
+async def test_two_admins_subscribing_one_event_make_two_hooks(fake: FakePneumatic) -> None:
+    admin = fake.add_user("admin@example.com", "Ad", "Min", is_admin=True)
+    async with client_as(fake, fake.api_key) as owner_http:
+        await owner_http.post(
+            "/webhooks/events/task_completed/subscribe", json={"url": "https://owner.test/h"}
+        )
+    async with client_as(fake, fake.add_api_key(admin).token) as admin_http:
+        await admin_http.post(
+            "/webhooks/events/task_completed/subscribe", json={"url": "https://admin.test/h"}
+        )
+        shown = (await admin_http.get("/webhooks/events/task_completed")).json()
+    hooks = hooks_for(fake, "task_completed")
+    assert [(h["user_id"], h["target"]) for h in hooks] == [
+        (fake.owner.id, "https://owner.test/h"),
+        (admin.id, "https://admin.test/h"),
+    ]
+    assert shown == {"url": "https://owner.test/h"}  # GET shows the first hook
+
+
+async def test_unauthenticated_is_401(fake: FakePneumatic) -> None:
+    async with httpx.AsyncClient(transport=fake.transport(), base_url=fake.base_url) as http:
+        response = await http.get("/webhooks/events")
+    assert response.status_code == 401
+
+
+# -- end to end: subscribe, run, deliver ---------------------------------------------------------
+
+
+async def test_a_run_is_delivered_to_the_subscribed_target(
+    http: httpx.AsyncClient, fake: FakePneumatic
+) -> None:
+    received: list[dict[str, Any]] = []
+
+    async def receiver(scope: Any, receive: Any, send: Any) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        received.append({"path": scope["path"], "body": body})
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    fake.webhooks.mount("http://hooks.test", receiver)
+    fake.webhooks.retry_delays = (0, 0)
+    target = "http://hooks.test/pneumatic"
+    assert (await http.post("/webhooks/subscribe", json={"url": target})).status_code == 204
+    performer = {"type": "user", "source_id": str(fake.owner.id)}
+    template = fake.add_template(
+        name="Onboarding", tasks=[{"name": "Review", "number": 1, "raw_performers": [performer]}]
+    )
+    run = await http.post(f"/templates/{template.id}/run", json={"name": "Hooked"})
+    assert run.status_code == 200
+
+    await fake.webhooks.flush()
+
+    [record] = fake.webhooks.deliveries
+    assert (record.event, record.target, record.status, record.attempts) == (
+        "workflow_started",
+        target,
+        200,
+        1,
+    )
+    [hook] = hooks_for(fake, "workflow_started")
+    payload = record.payload
+    assert payload["hook"] == {"id": hook["id"], "event": "workflow_started", "target": target}
+    assert payload["workflow"]["id"] == run.json()["id"]
+    assert payload["workflow"]["name"] == "Hooked"
+    assert received[0]["path"] == "/pneumatic"

@@ -1,8 +1,4 @@
-"""Small request/response helpers shared by the webhooks and files handlers.
-
-Bodies are rendered the way the real server renders them: DRF's compact JSON
-(``{"detail":"Not found."}``), Django's HTML 404/500 pages.
-"""
+"""Small helpers of the webhooks, files and Flowdash handlers (the rest comes from ``_api``)."""
 
 from __future__ import annotations
 
@@ -12,45 +8,20 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match, Route
 
-__all__ = [
-    "HTML_404",
-    "HTML_500",
-    "PERMISSION_DENIED",
-    "caller",
-    "caller_id",
-    "forbidden_unless_admin",
-    "json_response",
-    "not_found_html",
-    "read_data",
-    "server_error_500",
-    "validation_error",
-]
+from pneumatic_async.testing.errors import detail_error
+from pneumatic_async.testing.state import User
 
-HTML_404: Final = b"<h1>Not Found</h1><p>The requested resource was not found on this server.</p>"
+__all__ = ["HTML_500", "SwitchedRoute", "caller", "json_response", "read_data", "server_error_500"]
+
 HTML_500: Final = b"<h1>Server Error (500)</h1>"
-PERMISSION_DENIED: Final = "You do not have permission to perform this action."
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response rendered like DRF (compact separators, UTF-8)."""
+    """A compact JSON response (like DRF's and FastAPI's renderers), with extra headers."""
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     return Response(body, status_code=status, headers=headers, media_type="application/json")
-
-
-def validation_error(name: str, reason: str) -> Response:
-    """400 in the server's custom shape for a top-level field error."""
-    body = {
-        "message": reason,
-        "code": "validation_error",
-        "details": {"name": name, "reason": reason},
-    }
-    return json_response(body, 400)
-
-
-def not_found_html() -> Response:
-    """Django's HTML 404 page (unrouted paths)."""
-    return Response(HTML_404, status_code=404, media_type="text/html")
 
 
 def server_error_500() -> Response:
@@ -59,52 +30,45 @@ def server_error_500() -> Response:
 
 
 async def read_data(request: Request) -> Any:
-    """``request.data`` as DRF parses it: JSON, form-encoded or empty (``{}``).
+    """``request.data`` as DRF parses it: JSON, form-encoded, or ``{}`` for an empty body.
 
-    Returns the parsed data, or a 400/415 response for a malformed or unsupported body.
+    Raises :class:`~pneumatic_async.testing.errors.ApiError` (400 malformed JSON, 415 other
+    media types). Form bodies are parsed here, without Starlette's ``python-multipart`` need.
     """
     body = await request.body()
-    content_type = request.headers.get("content-type", "")
-    media_type = content_type.split(";", 1)[0].strip().lower()
     if not body:
         return {}
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type == "application/json" or media_type.endswith("+json"):
         try:
             return json.loads(body)
         except ValueError as exc:
-            return json_response({"detail": f"JSON parse error - {exc}"}, 400)
+            raise detail_error(400, f"JSON parse error - {exc}") from None
     if media_type == "application/x-www-form-urlencoded":
         return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-    return json_response({"detail": f'Unsupported media type "{content_type}" in request.'}, 415)
+    raise detail_error(415, f'Unsupported media type "{content_type}" in request.')
 
 
-def caller(fake: Any, request: Request) -> Any:
-    """The user the request's API key belongs to, as the fake core's auth recorded it (or None)."""
-    for source in (request.scope, request.scope.get("state") or {}):
-        for key in ("user", "pneumatic_user"):
-            user = source.get(key) if isinstance(source, dict) else None
-            if user is not None:
-                return user
-    return None
+def caller(request: Request) -> User | None:
+    """The user whose key authenticated the request (the app records it; None if anonymous)."""
+    user = request.scope.get("user")
+    return user if isinstance(user, User) else None
 
 
-def _field(user: Any, name: str) -> Any:
-    if isinstance(user, dict):
-        return user.get(name)
-    return getattr(user, name, None)
+class SwitchedRoute(Route):
+    """A route that exists only while ``enabled()`` is true (else it matches nothing at all).
 
+    Used for routes the real server no longer has, so that with the switch off the request
+    falls through to whatever the real server answers (another route, or the HTML 404).
+    """
 
-def caller_id(fake: Any, request: Request) -> Any:
-    """The calling user's id (None when the fake core recorded no user)."""
-    user = caller(fake, request)
-    return _field(user, "id") if user is not None else None
+    def __init__(self, *args: Any, enabled: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.enabled = enabled
 
-
-def forbidden_unless_admin(fake: Any, request: Request) -> Response | None:
-    """403 for callers who are neither admin nor account owner; None when allowed."""
-    user = caller(fake, request)
-    if user is None:
-        return None
-    if _field(user, "is_admin") or _field(user, "is_account_owner"):
-        return None
-    return json_response({"detail": PERMISSION_DENIED}, 403)
+    def matches(self, scope: Any) -> tuple[Match, Any]:
+        """Starlette's matching, or no match while switched off."""
+        if not self.enabled():
+            return Match.NONE, {}
+        return super().matches(scope)

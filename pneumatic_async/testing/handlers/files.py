@@ -27,8 +27,9 @@
 3. ``POST /workflows/attachments/<id>/publish`` → ``{"url", "thumbnail_url"}``, or the 001 variant
    ``POST /workflows/attachments/<id>/links`` → ``{"id", "name", "url", "thumbnail_url", "size"}``.
 
-With the switch off these answer as the real server does today: 403 ``{"detail": "You do not have
-permission to perform this action."}`` for the create, the HTML 404 page for publish/links.
+With the switch off these routes match nothing, so requests get what the real server answers
+today: the workflow detail route's 403 ``{"detail": "You do not have permission to perform this
+action."}`` for the create, the HTML 404 page for publish/links.
 """
 
 from __future__ import annotations
@@ -53,15 +54,15 @@ from pneumatic_async.testing._multipart import (
     boundary_from_content_type,
     iter_parts,
 )
+from pneumatic_async.testing.errors import field_error, not_found, service_error
+from pneumatic_async.testing.handlers._api import ApiRoute, ok
 from pneumatic_async.testing.handlers._common import (
-    PERMISSION_DENIED,
+    SwitchedRoute,
     caller,
-    caller_id,
     json_response,
-    not_found_html,
     read_data,
-    validation_error,
 )
+from pneumatic_async.testing.pagination import default_limit, envelope, offset_of
 
 __all__ = [
     "DEFAULT_FILE_SERVICE_URL",
@@ -79,8 +80,6 @@ __all__ = [
 MAX_FILE_SIZE: Final = 104_857_600
 DEFAULT_FILE_SERVICE_URL: Final = "http://pneumatic.test/files"
 DEFAULT_STORAGE_URL: Final = "http://storage.pneumatic.test/pneumatic-files"
-_ATTACHMENTS_DEFAULT_LIMIT: Final = 15
-_ATTACHMENTS_MAX_LIMIT: Final = 1000
 
 
 @dataclass
@@ -313,10 +312,14 @@ def routes(fake: Any) -> list[BaseRoute]:
     files = get_file_service(fake)
 
     def authenticated(request: Request) -> bool:
-        if caller(fake, request) is not None:
+        # The app records the caller on these exempt paths when the key is valid.
+        if caller(request) is not None:
             return True
-        token = _bearer(request)
-        return token is not None and token == getattr(fake, "api_key", None)
+        token = _bearer(request)  # the app only looks at the header; the cookie is ours
+        if token is None:
+            return False
+        key = fake.state.api_keys_by_token.get(token)
+        return (key is not None and key.is_active) or token in fake.state.sessions
 
     def unauthorized() -> Response:
         return _service_error(401, "AUTH_001", "Authentication failed")
@@ -334,8 +337,9 @@ def routes(fake: Any) -> list[BaseRoute]:
             details = "[{'type': 'missing', 'loc': ('body', 'file'), 'msg': 'Field required'}]"
             return _service_error(422, "VAL_002", "Missing required field", details)
         filename, content_type, data = received
+        user = caller(request)
         stored = StoredFile(
-            files.new_file_id(), filename, content_type, data, caller_id(fake, request)
+            files.new_file_id(), filename, content_type, data, user.id if user else None
         )
         files.files[stored.file_id] = stored
         return json_response(
@@ -343,9 +347,8 @@ def routes(fake: Any) -> list[BaseRoute]:
         )
 
     async def download(request: Request) -> Response:
-        if files.download_limit is not None and not files.download_limit.check(
-            _client_key(request)
-        ):
+        limit = files.download_limit
+        if limit is not None and not limit.check(_client_key(request)):
             return _rate_limited()
         if not authenticated(request):
             return unauthorized()
@@ -356,41 +359,20 @@ def routes(fake: Any) -> list[BaseRoute]:
         return _file_response(stored, request.headers.get("range"))
 
     async def list_attachments(request: Request) -> Response:
-        limit = _int_param(request, "limit", _ATTACHMENTS_DEFAULT_LIMIT, _ATTACHMENTS_MAX_LIMIT)
-        if isinstance(limit, Response):
-            return limit
-        offset = _int_param(request, "offset", 0, None)
-        if isinstance(offset, Response):
-            return offset
-        limit = limit or _ATTACHMENTS_DEFAULT_LIMIT
+        limit = default_limit(request)
+        offset = offset_of(request)
         rows = files.attachment_rows
-        page = rows[offset : offset + limit]
-        return json_response(
-            {
-                "count": len(rows),
-                "next": _page_url(request, limit, offset + limit)
-                if offset + limit < len(rows)
-                else None,
-                "previous": _page_url(request, limit, max(offset - limit, 0))
-                if offset > 0
-                else None,
-                "results": page,
-            }
-        )
+        page = [dict(row) for row in rows[offset : offset + limit]]
+        return ok(envelope(request, len(rows), limit, offset, page))
 
     async def create_attachment(request: Request) -> Response:
-        if not files.signed_url_uploads:
-            return json_response({"detail": PERMISSION_DENIED}, 403)
         data = await read_data(request)
-        if isinstance(data, Response):
-            return data
-        fields = _attachment_fields(data if isinstance(data, dict) else {})
-        if isinstance(fields, Response):
-            return fields
-        filename, content_type, size, thumbnail = fields
+        filename, content_type, size, thumbnail = _attachment_fields(
+            data if isinstance(data, dict) else {}
+        )
         attachment = files.create_signed(filename, content_type, size, thumbnail)
         thumb_key = attachment.thumbnail_key
-        return json_response(
+        return ok(
             {
                 "id": attachment.id,
                 "file_upload_url": files.sign(attachment.key, content_type),
@@ -398,20 +380,13 @@ def routes(fake: Any) -> list[BaseRoute]:
             }
         )
 
-    def find_signed(request: Request) -> SignedAttachment | Response:
-        if not files.signed_url_uploads:
-            return not_found_html()
-        try:
-            attachment = files.signed.get(int(request.path_params["attachment_id"]))
-        except ValueError:
-            attachment = None
+    def publish_signed(request: Request) -> SignedAttachment:
+        raw_id = request.path_params["attachment_id"]
+        attachment = files.signed.get(int(raw_id)) if raw_id.isdigit() else None
         if attachment is None:
-            return json_response({"detail": "Not found."}, 404)
+            raise not_found()
         if attachment.data is None:
-            message = "The file has not been uploaded yet."
-            return json_response(
-                {"code": "validation_error", "message": message, "details": {}}, 400
-            )
+            raise service_error("The file has not been uploaded yet.")
         attachment.published = True
         return attachment
 
@@ -421,18 +396,14 @@ def routes(fake: Any) -> list[BaseRoute]:
         return files.object_url(attachment.thumbnail_key)
 
     async def publish(request: Request) -> Response:
-        attachment = find_signed(request)
-        if isinstance(attachment, Response):
-            return attachment
-        return json_response(
+        attachment = publish_signed(request)
+        return ok(
             {"url": files.object_url(attachment.key), "thumbnail_url": thumbnail_url(attachment)}
         )
 
     async def links(request: Request) -> Response:
-        attachment = find_signed(request)
-        if isinstance(attachment, Response):
-            return attachment
-        return json_response(
+        attachment = publish_signed(request)
+        return ok(
             {
                 "id": attachment.id,
                 "name": attachment.filename,
@@ -441,13 +412,6 @@ def routes(fake: Any) -> list[BaseRoute]:
                 "size": attachment.size,
             }
         )
-
-    async def legacy_not_routed(request: Request) -> Response:
-        return not_found_html()
-
-    async def attachments_method_not_allowed(request: Request) -> Response:
-        body = {"detail": f'Method "{request.method}" not allowed.'}
-        return json_response(body, 405, {"Allow": "GET, HEAD, OPTIONS"})
 
     def object_for(key: str) -> tuple[SignedAttachment, bool] | None:
         for attachment in files.signed.values():
@@ -465,13 +429,13 @@ def routes(fake: Any) -> list[BaseRoute]:
                 "A signed URL request must not carry an Authorization header.",
             )
         found = object_for(request.path_params["key"])
-        if found is None or not files.signed_url_uploads:
+        if found is None:
             return _storage_error(404, "NoSuchKey", "The specified key does not exist.")
         attachment, is_thumbnail = found
         key = attachment.thumbnail_key if is_thumbnail else attachment.key
         content_type = request.headers.get("content-type", "")
         signature = request.query_params.get("signature", "")
-        if not files.check_signature(str(key), content_type, signature):
+        if key is None or not files.check_signature(key, content_type, signature):
             return _storage_error(
                 403,
                 "SignatureDoesNotMatch",
@@ -489,31 +453,32 @@ def routes(fake: Any) -> list[BaseRoute]:
 
     async def storage_get(request: Request) -> Response:
         found = object_for(request.path_params["key"])
-        if found is None:
-            return _storage_error(404, "NoSuchKey", "The specified key does not exist.")
-        attachment, is_thumbnail = found
-        data = attachment.thumbnail_data if is_thumbnail else attachment.data
-        if data is None:
+        data = None
+        if found is not None:
+            attachment, is_thumbnail = found
+            data = attachment.thumbnail_data if is_thumbnail else attachment.data
+        if found is None or data is None:
             return _storage_error(404, "NoSuchKey", "The specified key does not exist.")
         if not attachment.published:
             return _storage_error(403, "AccessDenied", "Access denied.")
         return Response(data, media_type=attachment.content_type)
+
+    def switched(path: str, endpoint: Any) -> SwitchedRoute:
+        # Gone from the real server: with the switch off, the request falls through to what it
+        # answers today (the workflow detail route's 403, or the HTML 404).
+        return SwitchedRoute(
+            path, endpoint, methods=["POST"], enabled=lambda: files.signed_url_uploads
+        )
 
     service = files.path
     bucket = urlsplit(files.storage_url).path.rstrip("/")
     return [
         Route(f"{service}/upload", upload, methods=["POST"]),
         Route(f"{service}/{{file_id}}", download, methods=["GET"]),
-        Route("/attachments", list_attachments, methods=["GET"]),
-        Route(
-            "/attachments",
-            attachments_method_not_allowed,
-            methods=["POST", "PUT", "PATCH", "DELETE"],
-        ),
-        Route("/workflows/attachments", create_attachment, methods=["POST"]),
-        Route("/workflows/attachments/{attachment_id}/publish", publish, methods=["POST"]),
-        Route("/workflows/attachments/{attachment_id}/links", links, methods=["POST"]),
-        Route("/workflows/attachments/links", legacy_not_routed, methods=["POST"]),
+        ApiRoute("/attachments", list_attachments, methods=["GET"]),
+        switched("/workflows/attachments", create_attachment),
+        switched("/workflows/attachments/{attachment_id}/publish", publish),
+        switched("/workflows/attachments/{attachment_id}/links", links),
         Route(f"{bucket}/{{key:path}}", storage_put, methods=["PUT"]),
         Route(f"{bucket}/{{key:path}}", storage_get, methods=["GET"]),
     ]
@@ -577,39 +542,17 @@ def _file_response(stored: StoredFile, range_header: str | None) -> Response:
     return Response(data, headers=headers, media_type=stored.content_type)
 
 
-def _int_param(request: Request, name: str, default: int, maximum: int | None) -> int | Response:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        return validation_error(name, "A valid integer is required.")
-    if value < 0:
-        return validation_error(name, "Ensure this value is greater than or equal to 0.")
-    if maximum is not None and value > maximum:
-        return validation_error(name, f"Ensure this value is less than or equal to {maximum}.")
-    return value
-
-
-def _page_url(request: Request, limit: int, offset: int) -> str:
-    url = request.url.include_query_params(limit=limit)
-    if offset <= 0:
-        return str(url.remove_query_params("offset"))
-    return str(url.include_query_params(offset=offset))
-
-
-def _attachment_fields(data: dict[str, Any]) -> tuple[str, str, int, bool] | Response:
+def _attachment_fields(data: dict[str, Any]) -> tuple[str, str, int, bool]:
     """Validate the legacy create body (first error only, like the server's serializers)."""
     for name in ("filename", "content_type", "size"):
         if data.get(name) in (None, ""):
-            return validation_error(name, "This field is required.")
+            raise field_error(name, "This field is required.")
     try:
         size = int(data["size"])
     except (TypeError, ValueError):
-        return validation_error("size", "A valid integer is required.")
+        raise field_error("size", "A valid integer is required.") from None
     if not 0 <= size < MAX_FILE_SIZE:
-        return validation_error("size", f"Ensure this value is less than {MAX_FILE_SIZE}.")
+        raise field_error("size", f"Ensure this value is less than {MAX_FILE_SIZE}.")
     thumbnail = data.get("thumbnail", False)
     if isinstance(thumbnail, str):
         thumbnail = thumbnail.lower() in ("true", "1")

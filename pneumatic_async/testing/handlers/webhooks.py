@@ -13,26 +13,26 @@ Unknown events (including the documented ``task_completed_v2``) → 404 ``{"deta
 The old CRUD routes (``GET/POST /webhooks``, ``DELETE /webhooks/<id>``) are not routed, so they get
 the app's HTML 404. Bodies may be JSON or form-encoded (the wiki's examples send form data).
 
-Hooks live in ``fake.state.webhooks``: ``{event: [{"id", "event", "target", "user_id"}, ...]}``.
+Hooks live in ``fake.state.webhooks``: ``{event: [{"id", "event", "target", "user_id"}, ...]}``
+(ids from the store's ``webhook`` counter). Management needs an admin or the account owner (403
+otherwise, also for unmapped methods, which are 405 for admins).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from pneumatic_async.testing.handlers._common import (
-    caller_id,
-    forbidden_unless_admin,
-    json_response,
-    read_data,
-    server_error_500,
-    validation_error,
-)
+from pneumatic_async.testing.errors import field_error, not_found
+from pneumatic_async.testing.handlers._api import ApiRoute, current_user, empty, ok, require_admin
+from pneumatic_async.testing.handlers._common import read_data, server_error_500
+
+if TYPE_CHECKING:
+    from pneumatic_async.testing._fake import FakePneumatic
 
 __all__ = ["EVENTS", "hooks_for", "routes", "validate_url"]
 
@@ -59,52 +59,55 @@ _URL_RE: Final = re.compile(
 _TARGET_MAX_LENGTH: Final = 255
 
 
-def hooks_for(fake: Any, event: str | None = None) -> list[dict[str, Any]]:
-    """The account's hooks (of one event, or all), for the engine's delivery code and tests."""
-    store = _store(fake)
+def hooks_for(fake: FakePneumatic, event: str | None = None) -> list[dict[str, Any]]:
+    """The account's hooks (of one event, or all), for tests."""
+    store = fake.state.webhooks
     if event is not None:
         return list(store.get(event, []))
     return [hook for name in EVENTS for hook in store.get(name, [])]
 
 
-def validate_url(value: Any) -> str | Response:
-    """DRF ``URLField`` validation of a ``url`` value: the cleaned URL or the 400 response."""
+def validate_url(value: Any) -> str:
+    """DRF ``URLField`` validation of a ``url`` value: the cleaned URL, or raises the 400."""
     if value is None:
-        return validation_error("url", "This field may not be null.")
+        raise field_error("url", "This field may not be null.")
     if isinstance(value, bool | dict | list):
-        return validation_error("url", "Not a valid string.")
+        raise field_error("url", "Not a valid string.")
     url = str(value).strip()
     if not url:
-        return validation_error("url", "This field may not be blank.")
+        raise field_error("url", "This field may not be blank.")
     if not _URL_RE.match(url):
-        return validation_error("url", "Enter a valid URL.")
+        raise field_error("url", "Enter a valid URL.")
     return url
 
 
-def _store(fake: Any) -> dict[str, list[dict[str, Any]]]:
-    state = fake.state
-    store: dict[str, list[dict[str, Any]]] | None = getattr(state, "webhooks", None)
-    if store is None:
-        store = {}
-        state.webhooks = store
-    return store
+async def _url_from_body(request: Request) -> str | None:
+    """The validated ``url`` of the body; None when it is too long for the database (→ 500)."""
+    data = await read_data(request)
+    if not isinstance(data, dict) or "url" not in data:
+        raise field_error("url", "This field is required.")
+    url = validate_url(data["url"])
+    return url if len(url) <= _TARGET_MAX_LENGTH else None
 
 
-def routes(fake: Any) -> list[BaseRoute]:
+def _event_of(request: Request) -> str:
+    event: str = request.path_params["event"]
+    if event not in EVENTS:
+        raise not_found()
+    return event
+
+
+def routes(fake: FakePneumatic) -> list[BaseRoute]:
     """The webhook management routes."""
-    last_id = 0
+    store = fake.state.webhooks
 
-    def new_hook(event: str, target: str, user_id: Any) -> dict[str, Any]:
-        # Like database ids: increasing, never reused (also past hooks added by others).
-        nonlocal last_id
-        last_id = max([last_id, *(hook["id"] for hook in hooks_for(fake))]) + 1
-        return {"id": last_id, "event": event, "target": target, "user_id": user_id}
+    def new_hook(event: str, target: str, user_id: int) -> dict[str, Any]:
+        hook_id = fake.state.next_id("webhook")  # increasing, never reused
+        return {"id": hook_id, "event": event, "target": target, "user_id": user_id}
 
     async def list_events(request: Request) -> Response:
-        if (denied := forbidden_unless_admin(fake, request)) is not None:
-            return denied
-        store = _store(fake)
-        return json_response(
+        require_admin(current_user(request))
+        return ok(
             [
                 {"url": hooks[0]["target"] if (hooks := store.get(event)) else None, "event": event}
                 for event in EVENTS
@@ -112,77 +115,54 @@ def routes(fake: Any) -> list[BaseRoute]:
         )
 
     async def get_event(request: Request) -> Response:
-        if (denied := forbidden_unless_admin(fake, request)) is not None:
-            return denied
-        event = request.path_params["event"]
-        if event not in EVENTS:
-            return json_response({"detail": "Not found."}, 404)
-        hooks = _store(fake).get(event)
-        return json_response({"url": hooks[0]["target"] if hooks else None})
+        require_admin(current_user(request))
+        hooks = store.get(_event_of(request))
+        return ok({"url": hooks[0]["target"] if hooks else None})
 
     async def subscribe_event(request: Request) -> Response:
-        if (denied := forbidden_unless_admin(fake, request)) is not None:
-            return denied
-        url = await _url_from_body(request)
-        if isinstance(url, Response):
-            return url
-        event = request.path_params["event"]
-        if event not in EVENTS:
-            return json_response({"detail": "Not found."}, 404)
-        user_id = caller_id(fake, request)
-        hooks = _store(fake).setdefault(event, [])
-        mine = next((hook for hook in hooks if hook["user_id"] == user_id), None)
-        if mine is not None:
+        user = current_user(request)
+        require_admin(user)
+        url = await _url_from_body(request)  # validated before the event (contract §2.4)
+        event = _event_of(request)
+        if url is None:
+            return server_error_500()
+        hooks = store.setdefault(event, [])
+        mine = next((hook for hook in hooks if hook["user_id"] == user.id), None)
+        if mine is not None:  # update-or-create keyed by (account, event, user)
             mine["target"] = url
         else:
-            hooks.append(new_hook(event, url, user_id))
-        return Response(status_code=204)
+            hooks.append(new_hook(event, url, user.id))
+        return empty()
 
     async def unsubscribe_event(request: Request) -> Response:
-        if (denied := forbidden_unless_admin(fake, request)) is not None:
-            return denied
-        event = request.path_params["event"]
-        if event not in EVENTS:
-            return json_response({"detail": "Not found."}, 404)
-        _store(fake).pop(event, None)
-        return Response(status_code=204)
+        require_admin(current_user(request))
+        store.pop(_event_of(request), None)
+        return empty()
 
     async def subscribe_all(request: Request) -> Response:
-        if (denied := forbidden_unless_admin(fake, request)) is not None:
-            return denied
+        user = current_user(request)
+        require_admin(user)
         url = await _url_from_body(request)
-        if isinstance(url, Response):
-            return url
-        user_id = caller_id(fake, request)
-        store = _store(fake)
+        if url is None:
+            return server_error_500()
         store.clear()
         for event in EVENTS:
-            store[event] = [new_hook(event, url, user_id)]
-        return Response(status_code=204)
+            store[event] = [new_hook(event, url, user.id)]
+        return empty()
 
     async def unsubscribe_all(request: Request) -> Response:
-        if (denied := forbidden_unless_admin(fake, request)) is not None:
-            return denied
-        _store(fake).clear()
-        return Response(status_code=204)
+        require_admin(current_user(request))
+        store.clear()
+        return empty()
+
+    def route(path: str, endpoint: Any, method: str) -> ApiRoute:
+        return ApiRoute(path, endpoint, methods=[method], unmapped="admin")
 
     return [
-        Route("/webhooks/events", list_events, methods=["GET"]),
-        Route("/webhooks/events/{event}", get_event, methods=["GET"]),
-        Route("/webhooks/events/{event}/subscribe", subscribe_event, methods=["POST"]),
-        Route("/webhooks/events/{event}/unsubscribe", unsubscribe_event, methods=["POST"]),
-        Route("/webhooks/subscribe", subscribe_all, methods=["POST"]),
-        Route("/webhooks/unsubscribe", unsubscribe_all, methods=["POST"]),
+        route("/webhooks/events", list_events, "GET"),
+        route("/webhooks/events/{event}", get_event, "GET"),
+        route("/webhooks/events/{event}/subscribe", subscribe_event, "POST"),
+        route("/webhooks/events/{event}/unsubscribe", unsubscribe_event, "POST"),
+        route("/webhooks/subscribe", subscribe_all, "POST"),
+        route("/webhooks/unsubscribe", unsubscribe_all, "POST"),
     ]
-
-
-async def _url_from_body(request: Request) -> str | Response:
-    data = await read_data(request)
-    if isinstance(data, Response):
-        return data
-    if not isinstance(data, dict) or "url" not in data:
-        return validation_error("url", "This field is required.")
-    url = validate_url(data["url"])
-    if isinstance(url, str) and len(url) > _TARGET_MAX_LENGTH:
-        return server_error_500()
-    return url

@@ -1,0 +1,9 @@
+"""Run every benchmark and update benchmarks/RESULTS.md (``python -m benchmarks.run_all``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+for module in ("benchmarks.overhead", "benchmarks.bulk_launch"):
+    subprocess.run([sys.executable, "-m", module, "--write"], check=True)

@@ -1,0 +1,39 @@
+"""Bulk workflow launches that never launch a workflow twice and never drop one.
+
+>>> async def launch(client, rows):
+...     results = await client.templates.run_many(42, rows, concurrency=20, journal="run.db")
+...     return [r.workflow_id for r in results if r.ok]
+
+See :func:`~pneumatic_async.bulk.runner.run_many` (results in input order) and
+:func:`~pneumatic_async.bulk.runner.stream_run` (results as they complete);
+:mod:`~pneumatic_async.bulk.tokens` explains how launches are found again after an ambiguous
+answer, :mod:`~pneumatic_async.bulk.journal` how a run resumes, and
+:mod:`~pneumatic_async.bulk.sources` how CSV / JSON Lines files become items.
+"""
+
+from pneumatic_async.bulk.items import LaunchItem
+from pneumatic_async.bulk.journal import JournalError, JournalLockedError, JournalMismatchError
+from pneumatic_async.bulk.results import (
+    LaunchResult,
+    LaunchStatus,
+    Progress,
+    UnresolvedLaunchError,
+)
+from pneumatic_async.bulk.runner import run_many, stream_run
+from pneumatic_async.bulk.sources import ItemSource, SourceFormatError, read_items
+
+__all__ = [
+    "ItemSource",
+    "JournalError",
+    "JournalLockedError",
+    "JournalMismatchError",
+    "LaunchItem",
+    "LaunchResult",
+    "LaunchStatus",
+    "Progress",
+    "SourceFormatError",
+    "UnresolvedLaunchError",
+    "read_items",
+    "run_many",
+    "stream_run",
+]

@@ -1,0 +1,244 @@
+"""Reading launch items from CSV and JSON Lines files, remembering where each came from.
+
+Both formats hold one workflow per row/line, keyed by kickoff field api_name, plus the optional
+reserved keys ``_name`` (workflow name), ``_is_urgent`` (``true``/``false``/``1``/``0``/``yes``/
+``no``) and ``_due_date`` (epoch seconds, or an ISO 8601 date-time with a time zone).
+
+* **CSV** (``.csv``): the header row names the columns; an empty cell means "not given" (the key
+  is left out, so a required field shows up as missing). Cells are strings: the kickoff encoder
+  (:mod:`pneumatic_async.values`) converts them per field type. Rows are numbered like a
+  spreadsheet: the header is row 1, the first item row 2.
+* **JSON Lines** (``.jsonl``/``.ndjson``): one JSON object per line, values keep their JSON types
+  (lists for checkboxes, numbers for dates); blank lines are skipped. Lines are numbered from 1.
+
+:func:`read_items` returns an :class:`ItemSource`; its ``items`` go to ``run_many`` and its
+:meth:`ItemSource.describe` turns a :class:`~pneumatic_async.errors.FieldProblem` (which names the
+item index) into ``"row 7, field 'amount': ..."``::
+
+    source = read_items("launches.csv")
+    source.raise_for_problems()           # unreadable reserved columns
+    try:
+        results = await client.templates.run_many(template_id, source.items)
+    except InvalidValuesError as exc:
+        for problem in exc.problems:
+            print(source.describe(problem))
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from pneumatic_async.bulk.items import LaunchItem
+from pneumatic_async.errors import FieldProblem, InvalidValuesError
+
+__all__ = [
+    "RESERVED_KEYS",
+    "ItemSource",
+    "SourceFormatError",
+    "read_csv",
+    "read_items",
+    "read_jsonl",
+]
+
+#: Keys that are run options, not kickoff fields.
+RESERVED_KEYS = ("_name", "_is_urgent", "_due_date")
+_TRUE = frozenset({"true", "1", "yes", "y"})
+_FALSE = frozenset({"false", "0", "no", "n"})
+
+
+class SourceFormatError(ValueError):
+    """The file is not a readable CSV / JSON Lines file of launch items (names the row/line)."""
+
+
+@attrs.frozen(kw_only=True)
+class ItemSource:
+    """Items read from a file, with the row (CSV) or line (JSON Lines) of each.
+
+    ``problems`` are values of the reserved columns that could not be read (``item`` = index);
+    kickoff values are checked later, by the bulk run.
+    """
+
+    path: str
+    unit: str  # "row" or "line"
+    items: list[LaunchItem]
+    rows: list[int]
+    problems: list[FieldProblem] = attrs.Factory(list)
+
+    def row_of(self, index: int) -> int:
+        """The row/line number of item ``index``."""
+        return self.rows[index]
+
+    def describe(self, problem: FieldProblem) -> str:
+        """``"launches.csv row 7, field 'amount': The value must be a number."``"""
+        where = self.path
+        if problem.item is not None and 0 <= problem.item < len(self.rows):
+            where = f"{where} {self.unit} {self.rows[problem.item]}"
+        return f"{where}, field {problem.field!r}: {problem.message}"
+
+    def raise_for_problems(self) -> None:
+        """Raise :class:`~pneumatic_async.errors.InvalidValuesError` if any reserved value was
+        unreadable."""
+        if self.problems:
+            raise InvalidValuesError(self.problems)
+
+
+def read_items(path: str | os.PathLike[str], *, encoding: str = "utf-8-sig") -> ItemSource:
+    """Read ``path`` as CSV (``.csv``, ``.tsv``) or JSON Lines (``.jsonl``, ``.ndjson``)."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        return read_csv(path, encoding=encoding, delimiter="\t" if suffix == ".tsv" else ",")
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return read_jsonl(path, encoding=encoding)
+    raise SourceFormatError(
+        f"{os.fspath(path)}: unknown item file type {suffix!r} (use .csv, .tsv or .jsonl)"
+    )
+
+
+def read_csv(
+    path: str | os.PathLike[str], *, encoding: str = "utf-8-sig", delimiter: str = ","
+) -> ItemSource:
+    """Read launch items from a CSV file (header row = kickoff api_names + reserved columns)."""
+    fspath = os.fspath(path)
+    items: list[LaunchItem] = []
+    rows: list[int] = []
+    problems: list[FieldProblem] = []
+    with open(fspath, encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise SourceFormatError(f"{fspath}: empty file (expected a header row)")
+            columns = [name.strip() for name in header]
+            _check_header(fspath, columns)
+            for row_number, cells in enumerate(reader, start=2):
+                if not any(cell.strip() for cell in cells):
+                    continue  # a blank row
+                if len(cells) > len(columns):
+                    raise SourceFormatError(
+                        f"{fspath} row {row_number}: {len(cells)} cells but only "
+                        f"{len(columns)} columns in the header"
+                    )
+                record = {
+                    column: cell
+                    for column, cell in zip(columns, cells, strict=False)
+                    if cell.strip() != ""
+                }
+                index = len(items)
+                items.append(_item(record, index, problems))
+                rows.append(row_number)
+        except csv.Error as exc:
+            raise SourceFormatError(f"{fspath} row {reader.line_num}: {exc}") from exc
+    return ItemSource(path=fspath, unit="row", items=items, rows=rows, problems=problems)
+
+
+def read_jsonl(path: str | os.PathLike[str], *, encoding: str = "utf-8-sig") -> ItemSource:
+    """Read launch items from a JSON Lines file (one object of api_name → value per line)."""
+    fspath = os.fspath(path)
+    items: list[LaunchItem] = []
+    rows: list[int] = []
+    problems: list[FieldProblem] = []
+    errors: list[str] = []
+    with open(fspath, encoding=encoding) as handle:
+        for line_number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as exc:
+                errors.append(f"line {line_number}: not JSON ({exc})")
+                continue
+            if not isinstance(record, dict):
+                errors.append(f"line {line_number}: expected a JSON object, got {record!r:.40}")
+                continue
+            index = len(items)
+            items.append(_item(record, index, problems))
+            rows.append(line_number)
+    if errors:
+        raise SourceFormatError(f"{fspath}: " + "; ".join(errors[:20]))
+    return ItemSource(path=fspath, unit="line", items=items, rows=rows, problems=problems)
+
+
+def _check_header(path: str, columns: list[str]) -> None:
+    seen: set[str] = set()
+    for number, column in enumerate(columns, start=1):
+        if not column:
+            raise SourceFormatError(f"{path} row 1: column {number} has no name")
+        if column in seen:
+            raise SourceFormatError(f"{path} row 1: column {column!r} appears twice")
+        seen.add(column)
+
+
+def _item(record: Mapping[str, Any], index: int, problems: list[FieldProblem]) -> LaunchItem:
+    kickoff = {key: value for key, value in record.items() if key not in RESERVED_KEYS}
+    name = record.get("_name")
+    if name is not None and not isinstance(name, str):
+        problems.append(FieldProblem(field="_name", message="must be a string", item=index))
+        name = None
+    is_urgent = _bool(record.get("_is_urgent"), index, problems)
+    due_date = _due_date(record.get("_due_date"), index, problems)
+    return LaunchItem(kickoff, name=name, is_urgent=is_urgent, due_date=due_date)
+
+
+def _bool(value: Any, index: int, problems: list[FieldProblem]) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    problems.append(
+        FieldProblem(
+            field="_is_urgent", message=f"expected true or false, got {value!r}", item=index
+        )
+    )
+    return None
+
+
+def _due_date(value: Any, index: int, problems: list[FieldProblem]) -> datetime | float | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if math.isfinite(value):
+            return float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            number = float(text)
+        except ValueError:
+            pass
+        else:
+            if math.isfinite(number):
+                return number
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is not None:
+                return moment
+            problems.append(
+                FieldProblem(
+                    field="_due_date",
+                    message=f"{value!r} has no time zone (add e.g. +00:00 or Z)",
+                    item=index,
+                )
+            )
+            return None
+    problems.append(
+        FieldProblem(
+            field="_due_date",
+            message=f"expected epoch seconds or an ISO 8601 date-time, got {value!r}",
+            item=index,
+        )
+    )
+    return None

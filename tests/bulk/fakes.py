@@ -1,0 +1,238 @@
+"""A small scripted stand-in for ``Pneumatic`` used by the bulk engine's unit tests.
+
+It implements only what the bulk runner calls (``retry_policy``, ``templates.get/run``,
+``workflows.list``) and lets a test decide, per launch attempt, what the "server" does: create
+the workflow or not, and answer normally, ambiguously (5xx / dropped connection), with an
+undecodable 2xx body, a 400 or an exhausted 429. Lookups search the created workflows' names
+(or a kickoff field) for the token as a whole word, like the real server's full-text search.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+
+from pneumatic_async._types import NotGiven
+from pneumatic_async.errors import (
+    AmbiguousOutcomeError,
+    APIConnectionError,
+    BadRequestError,
+    InternalServerError,
+    PneumaticError,
+    RateLimitError,
+    ResponseValidationError,
+)
+from pneumatic_async.models.templates import Template
+from pneumatic_async.models.workflows import (
+    TaskFieldList,
+    Workflow,
+    WorkflowListItem,
+    WorkflowTemplate,
+)
+from pneumatic_async.retries import RetryPolicy
+
+#: What the server does with one launch attempt: (applied, answer) where answer is "ok",
+#: "ambiguous" (5xx), "drop" (connection lost after sending), "undecodable", "reject" (400),
+#: "rate_limited" (429 after the client's retries) or "not_sent" (connection refused).
+Outcome = tuple[bool, str]
+Script = Callable[[int, int], Outcome]  # (item number parsed from the token, attempt) -> outcome
+
+PATH = "/templates/{id}/run"
+
+
+def always_ok(_item: int, _attempt: int) -> Outcome:
+    return True, "ok"
+
+
+class FakeServer:
+    """The state: created workflows, and a record of every launch and lookup."""
+
+    def __init__(self, *, template_id: int = 7, wf_name_template: str | None = None) -> None:
+        self.template_id = template_id
+        self.wf_name_template = wf_name_template
+        self.workflows: list[WorkflowListItem] = []
+        self.kickoffs: dict[int, dict[str, Any]] = {}
+        self.launches: list[dict[str, Any]] = []
+        self.lookups: list[str] = []
+        self.script: Script = always_ok
+        self.lookup_error: PneumaticError | None = None
+        self.latency = 0.0
+        self._attempts: dict[str, int] = {}
+        self.template_gets = 0
+
+    def create(self, name: str, kickoff: dict[str, Any]) -> Workflow:
+        workflow_id = len(self.workflows) + 1
+        fields = [
+            TaskFieldList(id=100 + i, api_name=key, name=key, type="string", value=str(value))
+            for i, (key, value) in enumerate(kickoff.items())
+        ]
+        template = WorkflowTemplate(id=self.template_id, name="T", is_active=True)
+        created = datetime.now(UTC)
+        self.workflows.append(
+            WorkflowListItem(
+                id=workflow_id,
+                name=name,
+                status=0,
+                date_created_tsp=created,
+                template=template,
+                fields=fields,
+            )
+        )
+        self.kickoffs[workflow_id] = kickoff
+        return Workflow(id=workflow_id, name=name, status=0, date_created_tsp=created)
+
+
+class _Templates:
+    def __init__(self, server: FakeServer, token_of: Callable[[dict[str, Any]], str]) -> None:
+        self._server = server
+        self._token_of = token_of
+
+    async def get(self, template_id: int) -> Template:
+        self._server.template_gets += 1
+        return Template(
+            id=template_id,
+            is_active=True,
+            name="Onboarding",
+            wf_name_template=self._server.wf_name_template,
+        )
+
+    async def run(
+        self,
+        template_id: int,
+        *,
+        kickoff: dict[str, Any],
+        name: str | NotGiven,
+        is_urgent: bool | NotGiven,
+        due_date: Any,
+        validate: bool,
+    ) -> Workflow:
+        server = self._server
+        assert template_id == server.template_id
+        assert validate is False
+        body = {"kickoff": kickoff, "name": name, "is_urgent": is_urgent, "due_date": due_date}
+        server.launches.append(body)
+        if server.latency:
+            await anyio.sleep(server.latency)
+        else:
+            await anyio.lowlevel.checkpoint()
+        token = self._token_of(body)
+        attempt = server._attempts.get(token, 0) + 1
+        server._attempts[token] = attempt
+        number = int(re.sub(r"^[a-z]+", "", token))
+        applied, answer = server.script(number, attempt)
+        path = PATH.format(id=template_id)
+        workflow = None
+        if applied:
+            workflow = server.create(name if isinstance(name, str) else "", dict(kickoff))
+        if answer == "ok":
+            assert workflow is not None
+            return workflow
+        if answer == "ambiguous":
+            cause = InternalServerError(
+                "Server Error (500)", status_code=500, method="POST", path=path
+            )
+            raise AmbiguousOutcomeError(
+                "outcome unknown", method="POST", path=path, attempts=1, cause=cause
+            )
+        if answer == "drop":
+            cause = APIConnectionError("RemoteProtocolError", method="POST", path=path)
+            raise AmbiguousOutcomeError(
+                "outcome unknown", method="POST", path=path, attempts=1, cause=cause
+            )
+        if answer == "undecodable":
+            raise ResponseValidationError(
+                "not JSON", field_path="$", model="JSON", method="POST", path=path
+            )
+        if answer == "reject":
+            raise BadRequestError(
+                "Please fill in the required fields.",
+                status_code=400,
+                method="POST",
+                path=path,
+                code="validation_error",
+                details={"api_name": "client", "reason": "required"},
+            )
+        if answer == "rate_limited":
+            raise RateLimitError(
+                "throttled", retry_after=0.0, status_code=429, method="POST", path=path
+            )
+        if answer == "not_sent":
+            raise APIConnectionError("ConnectError", method="POST", path=path, attempts=4)
+        raise AssertionError(answer)
+
+
+class _Workflows:
+    def __init__(self, server: FakeServer) -> None:
+        self._server = server
+
+    def list(
+        self,
+        *,
+        template_id: int,
+        search: str,
+        fields: Any,
+        page_size: int,
+        max_items: int,
+    ) -> AsyncIterator[WorkflowListItem]:
+        server = self._server
+        server.lookups.append(search)
+
+        async def iterate() -> AsyncIterator[WorkflowListItem]:
+            await anyio.lowlevel.checkpoint()
+            if server.lookup_error is not None:
+                raise server.lookup_error
+            word = re.compile(rf"(?<![0-9a-z]){re.escape(search)}(?![0-9a-z])", re.IGNORECASE)
+            wanted = fields if isinstance(fields, list) else []
+            hits = [
+                workflow
+                for workflow in server.workflows
+                if workflow.template
+                and workflow.template.id == template_id
+                and any(
+                    word.search(t) for t in (workflow.name, *(f.value for f in workflow.fields))
+                )
+            ]
+            for workflow in hits[:max_items]:
+                kept = [f for f in workflow.fields if f.api_name in wanted]
+                yield WorkflowListItem(
+                    id=workflow.id,
+                    name=workflow.name,
+                    status=workflow.status,
+                    date_created_tsp=workflow.date_created_tsp,
+                    template=workflow.template,
+                    fields=kept,
+                )
+
+        return iterate()
+
+
+def _token_in_name(body: dict[str, Any]) -> str:
+    match = re.search(r"\[([a-z]+\d+)\]", body["name"])
+    assert match, body["name"]
+    return match.group(1)
+
+
+class FakeClient:
+    """Quacks like ``Pneumatic`` for the bulk runner."""
+
+    def __init__(
+        self,
+        server: FakeServer | None = None,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        token_field: str | None = None,
+    ) -> None:
+        self.server = server or FakeServer()
+        self.retry_policy = retry_policy or RetryPolicy(initial_backoff=0.0, max_backoff=0.0)
+
+        def token_of(body: dict[str, Any]) -> str:
+            if token_field is not None:
+                return str(body["kickoff"][token_field])
+            return _token_in_name(body)
+
+        self.templates = _Templates(self.server, token_of)
+        self.workflows = _Workflows(self.server)
