@@ -27,6 +27,7 @@ class _FakeTransport(httpx.AsyncBaseTransport):
         self._inner = httpx.ASGITransport(app=app)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send the request to the app in-process."""
         try:
             return await self._inner.handle_async_request(request)
         except ConnectionDropped:
@@ -35,6 +36,7 @@ class _FakeTransport(httpx.AsyncBaseTransport):
             ) from None
 
     async def aclose(self) -> None:
+        """Close the inner transport."""
         await self._inner.aclose()
 
 

@@ -264,6 +264,7 @@ class _Builder:
         self.existing = existing
 
     def save(self) -> Template:
+        """Validate (first error wins) and store the template."""
         body = self.body
         name = self._name()
         description = self._description()

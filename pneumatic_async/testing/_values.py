@@ -33,7 +33,6 @@ __all__ = [
 ]
 
 STRING_LENGTH: Final = 140
-NULL_VALUES: Final[tuple[Any, ...]] = (None, "", [])
 
 VAR_PATTERN: Final = re.compile(r"{{\s*([^\{\}\s]+)\s*}}")
 _BOLD: Final = re.compile(r"(?ms)\*{2}((?=[^\*\r\n]).*?[^\*\r\n])\*{2}")
