@@ -35,6 +35,7 @@ __all__ = [
     "RequestBody",
     "Source",
     "UploadSource",
+    "check_content_type",
     "check_size",
     "guess_content_type",
     "open_source",
@@ -125,6 +126,7 @@ class Source:
                 f"{self.description} is a stream that was already (partly) sent, so it can't be "
                 "sent again for a retry; pass a path or bytes to let the SDK retry uploads"
             )
+        self.failure = None  # a new attempt: an earlier attempt's read error no longer applies
         return self._checked()
 
     # -- what subclasses provide ---------------------------------------------------------------

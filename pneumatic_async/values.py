@@ -431,10 +431,6 @@ def _choice(spec: FieldSpec, value: object) -> str:
     close = folded or difflib.get_close_matches(value, values, n=1)
     if close:
         message += f"; did you mean {_q(close[0])}?"
-    return _raise(message)
-
-
-def _raise(message: str) -> str:
     raise _Invalid(message)
 
 
@@ -468,15 +464,6 @@ def _encode_user(value: object, user_emails: Mapping[int, str]) -> str:
     raise _Invalid(f"expected a user's email, a group name or a user id, got {_kind(value)}")
 
 
-def _file_name(file: UploadedFile) -> str:
-    # The upload answer has no name; a subclass or wrapper may carry one.
-    for attribute in ("name", "filename"):
-        name = getattr(file, attribute, None)
-        if isinstance(name, str) and name:
-            return name
-    return file.file_id
-
-
 def _encode_files(value: object) -> list[str]:
     if isinstance(value, UploadedFile | str):
         raise _Invalid("expected a list of files: wrap the file in a list")
@@ -485,12 +472,12 @@ def _encode_files(value: object) -> list[str]:
     links: list[str] = []
     for item in value:
         if isinstance(item, UploadedFile):
-            links.append(item.markdown_link(_file_name(item)))
+            links.append(item.markdown_link())  # named by its filename (else file_id)
         elif isinstance(item, str) and _MARKDOWN_LINK.match(item.strip()):
             links.append(item.strip())
         elif isinstance(item, str):
             raise _Invalid(
-                f"{_q(item)} is not a Markdown link: write \"[name](<file's public_url>)\" or "
+                f'{_q(item)} is not a Markdown link: write "[name](<file\'s public_url>)" or '
                 "pass the UploadedFile that client.files.upload() returns"
             )
         else:
@@ -501,7 +488,8 @@ def _encode_files(value: object) -> list[str]:
 def _encode(spec: FieldSpec, value: object, user_emails: Mapping[int, str]) -> Any:
     if _is_empty(value):
         if spec.is_required:
-            raise _Invalid(f"is required: {_kind(value) if value is None else repr(value)} clears it")
+            shown = "None" if value is None else repr(value)
+            raise _Invalid(f"is required: an empty value ({shown}) is not allowed")
         return [] if isinstance(value, tuple) else value
     kind = spec.type
     if kind in ("string", "text"):

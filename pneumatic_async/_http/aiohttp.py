@@ -106,15 +106,18 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         session = self._get_session()
         data: Any
+        headers = request.headers.multi_items()
         if isinstance(request.stream, httpx.ByteStream):
             data = request.content or None
         else:
             data = _body(request.stream)  # type: ignore[arg-type]
+            # aiohttp chunks a stream of unknown length itself and refuses the header
+            headers = [(k, v) for k, v in headers if k.lower() != "transfer-encoding"]
         with _mapped_errors(request):
             response = await session.request(
                 request.method,
                 str(request.url),
-                headers=request.headers.multi_items(),
+                headers=headers,
                 data=data,
                 allow_redirects=False,
                 timeout=_client_timeout(request),

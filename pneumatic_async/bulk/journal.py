@@ -18,6 +18,7 @@ worker thread, and a task waits until its own update is durable before it sends 
 from __future__ import annotations
 
 import enum
+import logging
 import os
 import sqlite3
 import time
@@ -42,6 +43,8 @@ __all__ = [
     "JournalUpdate",
     "JournalWriter",
 ]
+
+logger = logging.getLogger("pneumatic_async.bulk")
 
 #: The journal format name stored in the file.
 FORMAT: Final = "pneumatic-async-bulk/1"
@@ -252,25 +255,33 @@ class Journal:
         ]
 
     def write(self, updates: Sequence[JournalUpdate]) -> None:
-        """Record ``updates`` in one transaction (durable when this returns)."""
+        """Record ``updates`` in one transaction (durable when this returns).
+
+        Raises :class:`JournalError` when SQLite fails (disk full, I/O error): the bulk run then
+        stops, since it can no longer promise to resume correctly.
+        """
         if not updates:
             return
         now = time.time()
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany(
-                "UPDATE items SET state = ?, attempts = COALESCE(?, attempts), workflow_id = ?, "
-                "error = ?, updated_at = ? WHERE idx = ?",
-                [
-                    (u.state.value, u.attempts, u.workflow_id, u.error, now, u.index)
-                    for u in updates
-                ],
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(
+                    "UPDATE items SET state = ?, attempts = COALESCE(?, attempts), "
+                    "workflow_id = ?, error = ?, updated_at = ? WHERE idx = ?",
+                    [
+                        (u.state.value, u.attempts, u.workflow_id, u.error, now, u.index)
+                        for u in updates
+                    ],
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot write to the journal {self.path!r}: {exc}") from exc
 
     def close(self) -> None:
         """Close the file (and release its lock)."""
@@ -325,10 +336,18 @@ class JournalWriter:
             if self._batch.updates:
                 await self._commit()
 
-    async def aclose(self) -> None:
-        """Flush (even when the caller is being cancelled) and close the journal."""
+    async def aclose(self, *, quiet: bool = False) -> None:
+        """Flush (even when the caller is being cancelled) and close the journal.
+
+        ``quiet``: log a failing flush instead of raising it (used while another exception, a
+        cancellation say, is already propagating).
+        """
         with anyio.CancelScope(shield=True):
             try:
                 await self.flush()
+            except JournalError:
+                if not quiet:
+                    raise
+                logger.exception("the last journal updates could not be written")
             finally:
                 await anyio.to_thread.run_sync(self.journal.close)

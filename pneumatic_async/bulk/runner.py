@@ -40,7 +40,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -216,9 +224,12 @@ class _Batch:
             raise
         try:
             yield plan
-        finally:
+        except BaseException:
             if plan.writer is not None:
-                await plan.writer.aclose()
+                await plan.writer.aclose(quiet=True)  # never mask the error or cancellation
+            raise
+        if plan.writer is not None:
+            await plan.writer.aclose()
 
     async def _validate(
         self, items: list[LaunchItem], *, skip: set[int]
@@ -699,7 +710,7 @@ async def stream_run(
     rate_limit: float | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     validate: bool = True,
-) -> AsyncIterator[LaunchResult]:
+) -> AsyncGenerator[LaunchResult, None]:
     """Like :func:`run_many`, but yield each result as soon as it is known (completion order).
 
     Results known before launching (``invalid``, ``resumed``) come first. Validation happens when

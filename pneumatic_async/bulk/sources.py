@@ -5,9 +5,14 @@ reserved keys ``_name`` (workflow name), ``_is_urgent`` (``true``/``false``/``1`
 ``no``) and ``_due_date`` (epoch seconds, or an ISO 8601 date-time with a time zone).
 
 * **CSV** (``.csv``): the header row names the columns; an empty cell means "not given" (the key
-  is left out, so a required field shows up as missing). Cells are strings: the kickoff encoder
-  (:mod:`pneumatic_async.values`) converts them per field type. Rows are numbered like a
-  spreadsheet: the header is row 1, the first item row 2.
+  is left out, so a required field shows up as missing). Cells are strings, which the kickoff
+  encoder (:mod:`pneumatic_async.values`) takes for string, text, url, number, dropdown/radio
+  and user (email) fields and for dates as epoch seconds. Given the template's kickoff specs
+  (``specs=await client.templates.kickoff_specs(template_id)``), cells of the other types are
+  converted first: checkbox cells are a JSON array (``["A", "B"]``) or ``;``-separated choices
+  (``A; B``), date cells may be ISO 8601 (``2026-12-01`` = midnight UTC, or a date-time), user
+  cells may be a numeric user id. Rows are numbered like a spreadsheet: the header is row 1, the
+  first item row 2.
 * **JSON Lines** (``.jsonl``/``.ndjson``): one JSON object per line, values keep their JSON types
   (lists for checkboxes, numbers for dates); blank lines are skipped. Lines are numbered from 1.
 
@@ -15,7 +20,8 @@ reserved keys ``_name`` (workflow name), ``_is_urgent`` (``true``/``false``/``1`
 :meth:`ItemSource.describe` turns a :class:`~pneumatic_async.errors.FieldProblem` (which names the
 item index) into ``"row 7, field 'amount': ..."``::
 
-    source = read_items("launches.csv")
+    specs = await client.templates.kickoff_specs(template_id)
+    source = read_items("launches.csv", specs=specs)
     source.raise_for_problems()           # unreadable reserved columns
     try:
         results = await client.templates.run_many(template_id, source.items)
@@ -30,8 +36,8 @@ import csv
 import json
 import math
 import os
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +45,7 @@ import attrs
 
 from pneumatic_async.bulk.items import LaunchItem
 from pneumatic_async.errors import FieldProblem, InvalidValuesError
+from pneumatic_async.values import FieldSpec
 
 __all__ = [
     "RESERVED_KEYS",
@@ -91,11 +98,21 @@ class ItemSource:
             raise InvalidValuesError(self.problems)
 
 
-def read_items(path: str | os.PathLike[str], *, encoding: str = "utf-8-sig") -> ItemSource:
-    """Read ``path`` as CSV (``.csv``, ``.tsv``) or JSON Lines (``.jsonl``, ``.ndjson``)."""
+def read_items(
+    path: str | os.PathLike[str],
+    *,
+    specs: Iterable[FieldSpec] | None = None,
+    encoding: str = "utf-8-sig",
+) -> ItemSource:
+    """Read ``path`` as CSV (``.csv``, ``.tsv``) or JSON Lines (``.jsonl``, ``.ndjson``).
+
+    ``specs`` (the template's kickoff specs) lets CSV cells of checkbox, date and user fields be
+    written naturally (see the module docs); JSON Lines values are taken as they are.
+    """
     suffix = Path(path).suffix.lower()
     if suffix in (".csv", ".tsv"):
-        return read_csv(path, encoding=encoding, delimiter="\t" if suffix == ".tsv" else ",")
+        delimiter = "\t" if suffix == ".tsv" else ","
+        return read_csv(path, specs=specs, encoding=encoding, delimiter=delimiter)
     if suffix in (".jsonl", ".ndjson", ".json"):
         return read_jsonl(path, encoding=encoding)
     raise SourceFormatError(
@@ -104,10 +121,18 @@ def read_items(path: str | os.PathLike[str], *, encoding: str = "utf-8-sig") -> 
 
 
 def read_csv(
-    path: str | os.PathLike[str], *, encoding: str = "utf-8-sig", delimiter: str = ","
+    path: str | os.PathLike[str],
+    *,
+    specs: Iterable[FieldSpec] | None = None,
+    encoding: str = "utf-8-sig",
+    delimiter: str = ",",
 ) -> ItemSource:
-    """Read launch items from a CSV file (header row = kickoff api_names + reserved columns)."""
+    """Read launch items from a CSV file (header row = kickoff api_names + reserved columns).
+
+    With ``specs``, checkbox, date and user cells are converted (see the module docs).
+    """
     fspath = os.fspath(path)
+    types = {spec.api_name: spec.type for spec in specs or ()}
     items: list[LaunchItem] = []
     rows: list[int] = []
     problems: list[FieldProblem] = []
@@ -128,7 +153,7 @@ def read_csv(
                         f"{len(columns)} columns in the header"
                     )
                 record = {
-                    column: cell
+                    column: _cell(types.get(column), cell)
                     for column, cell in zip(columns, cells, strict=False)
                     if cell.strip() != ""
                 }
@@ -165,6 +190,39 @@ def read_jsonl(path: str | os.PathLike[str], *, encoding: str = "utf-8-sig") -> 
     if errors:
         raise SourceFormatError(f"{fspath}: " + "; ".join(errors[:20]))
     return ItemSource(path=fspath, unit="line", items=items, rows=rows, problems=problems)
+
+
+def _cell(field_type: str | None, text: str) -> Any:
+    """A CSV cell as the encoder wants it for a field of ``field_type`` (unconvertible: as is,
+    for the encoder to report)."""
+    if field_type == "checkbox":
+        stripped = text.strip()
+        if stripped.startswith("["):
+            try:
+                parsed = json.loads(stripped)
+            except ValueError:
+                return text
+            return parsed if isinstance(parsed, list) else text
+        return [choice.strip() for choice in stripped.split(";") if choice.strip()]
+    if field_type == "date":
+        stripped = text.strip()
+        try:
+            float(stripped)
+        except ValueError:
+            pass
+        else:
+            return text  # epoch seconds: the encoder takes numeric strings
+        try:
+            return date.fromisoformat(stripped)
+        except ValueError:
+            pass
+        try:
+            return datetime.fromisoformat(stripped.replace("Z", "+00:00"))
+        except ValueError:
+            return text
+    if field_type == "user" and text.strip().isdigit():
+        return int(text.strip())
+    return text
 
 
 def _check_header(path: str, columns: list[str]) -> None:

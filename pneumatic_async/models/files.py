@@ -19,18 +19,25 @@ _LINK_TEXT = str.maketrans({"[": "(", "]": ")", "\n": " ", "\r": " "})
 
 @attrs.frozen(kw_only=True)
 class UploadedFile:
-    """``POST <file service>/upload``: the new file's id and URL."""
+    """``POST <file service>/upload``: the new file's id and URL.
+
+    ``client.files.upload`` also fills in ``filename`` (the name it sent; the server answers
+    only ``file_id`` and ``public_url``) and, for the signed-URL chain, ``thumbnail_url``.
+    """
 
     file_id: str
     public_url: str
+    filename: str | None = None
+    thumbnail_url: str | None = None
 
-    def markdown_link(self, name: str) -> str:
+    def markdown_link(self, name: str | None = None) -> str:
         """The ``[name](public_url)`` link a ``file`` field value (a list of these) takes.
 
-        Square brackets and line breaks in ``name`` would end the link text early; they are
-        replaced by parentheses and spaces.
+        ``name`` defaults to :attr:`filename` (else the ``file_id``). Square brackets and line
+        breaks in it would end the link text early; they are replaced by parentheses and spaces.
         """
-        return f"[{name.translate(_LINK_TEXT)}]({self.public_url})"
+        text = name or self.filename or self.file_id
+        return f"[{text.translate(_LINK_TEXT)}]({self.public_url})"
 
 
 class AccessType(enum.StrEnum):

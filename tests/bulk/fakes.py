@@ -34,6 +34,7 @@ from pneumatic_async.models.workflows import (
     WorkflowTemplate,
 )
 from pneumatic_async.retries import RetryPolicy
+from pneumatic_async.values import FieldSpec
 
 #: What the server does with one launch attempt: (applied, answer) where answer is "ok",
 #: "ambiguous" (5xx), "drop" (connection lost after sending), "undecodable", "reject" (400),
@@ -63,6 +64,8 @@ class FakeServer:
         self.latency = 0.0
         self._attempts: dict[str, int] = {}
         self.template_gets = 0
+        self.specs: list[FieldSpec] = []
+        self.spec_fetches = 0
 
     def create(self, name: str, kickoff: dict[str, Any]) -> Workflow:
         workflow_id = len(self.workflows) + 1
@@ -90,6 +93,10 @@ class _Templates:
     def __init__(self, server: FakeServer, token_of: Callable[[dict[str, Any]], str]) -> None:
         self._server = server
         self._token_of = token_of
+
+    async def kickoff_specs(self, template_id: int) -> list[FieldSpec]:
+        self._server.spec_fetches += 1
+        return list(self._server.specs)
 
     async def get(self, template_id: int) -> Template:
         self._server.template_gets += 1
@@ -132,11 +139,11 @@ class _Templates:
             assert workflow is not None
             return workflow
         if answer == "ambiguous":
-            cause = InternalServerError(
+            server_error = InternalServerError(
                 "Server Error (500)", status_code=500, method="POST", path=path
             )
             raise AmbiguousOutcomeError(
-                "outcome unknown", method="POST", path=path, attempts=1, cause=cause
+                "outcome unknown", method="POST", path=path, attempts=1, cause=server_error
             )
         if answer == "drop":
             cause = APIConnectionError("RemoteProtocolError", method="POST", path=path)

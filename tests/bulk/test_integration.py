@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from contextlib import aclosing
 from pathlib import Path
 from typing import Any
@@ -279,7 +278,9 @@ async def test_token_survives_the_servers_120_character_names() -> None:
         assert len(stored) <= 120
         assert result.token in stored
     assert fake.workflow(results[0].workflow_id or 0).name.endswith(f"… [{results[0].token}]")
-    assert fake.workflow(results[1].workflow_id or 0).name.startswith(f"[{results[1].token}] ACME")
+    assert fake.workflow(results[1].workflow_id or 0).name.startswith(
+        f"[{results[1].token}] Initech"
+    )
     assert len(workflows_of(fake, template.id)) == 3
 
 
@@ -308,10 +309,8 @@ async def test_stream_run_yields_results_as_completed() -> None:
     fake = FakePneumatic(seed=7)
     template = fake.add_template(TEMPLATE)
     async with make_client(fake) as client:
-        stream: AsyncIterator[LaunchResult] = stream_run(
-            client, template.id, rows(30), concurrency=5
-        )
-        async with aclosing(stream):  # type: ignore[type-var]
+        stream = stream_run(client, template.id, rows(30), concurrency=5)
+        async with aclosing(stream):
             seen = [result async for result in stream]
     assert sorted(r.index for r in seen) == list(range(30))
     assert len(workflows_of(fake, template.id)) == 30

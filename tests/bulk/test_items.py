@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,8 @@ NOW = 1_800_000_000.0
 
 def test_mappings_become_kickoff_items_and_items_pass_through() -> None:
     item = LaunchItem({"a": 1}, name="N", is_urgent=True)
-    result = normalize_items(iter([{"x": "y"}, item]))
+    source: list[LaunchItem | dict[str, Any]] = [{"x": "y"}, item]
+    result = normalize_items(iter(source))
     assert result == [LaunchItem({"x": "y"}), item]
     assert (result[0].name, result[0].is_urgent, result[0].due_date) == (None, None, None)
 
@@ -63,7 +65,7 @@ def test_check_item_accepts_a_good_item() -> None:
             "greater than current",
         ),
         (LaunchItem({}, due_date="2030-01-01"), "due_date", "datetime or epoch"),  # type: ignore[arg-type]
-        (LaunchItem({}, due_date=True), "due_date", "datetime or epoch"),  # type: ignore[arg-type]
+        (LaunchItem({}, due_date=True), "due_date", "datetime or epoch"),
         (LaunchItem({}, due_date=float("inf")), "due_date", "finite"),
         (LaunchItem({1: "x"}), "1", "keys must be strings"),  # type: ignore[dict-item]
     ],

@@ -184,3 +184,12 @@ async def test_updates_of_cancelled_waiters_are_flushed_on_close(tmp_path: Path)
     entries = reopened.entries()
     reopened.close()
     assert entries[1].state is ItemState.IN_FLIGHT
+
+
+def test_sqlite_failures_on_write_are_journal_errors(tmp_path: Path) -> None:
+    from pneumatic_async.bulk.journal import JournalError
+
+    journal = Journal.open(tmp_path / "j.db", BINDING, create=True)
+    journal.close()
+    with pytest.raises(JournalError, match="cannot write to the journal"):
+        journal.write([JournalUpdate(index=0, state=ItemState.IN_FLIGHT, attempts=1)])

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from contextlib import aclosing
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -53,7 +54,7 @@ async def launch(
 
 def launch_stream(
     client: FakeClient, batch: Iterable[Any], **options: Any
-) -> AsyncIterator[LaunchResult]:
+) -> AsyncGenerator[LaunchResult, None]:
     options.setdefault("validate", False)
     return stream_run(cast("Pneumatic", client), 7, batch, **options)
 
@@ -250,7 +251,7 @@ async def test_invalid_items_raise_one_error_before_anything_is_sent() -> None:
     client = FakeClient()
     batch = items(5)
     batch[1] = LaunchItem({"client": "x"}, name="   ")
-    batch[3] = LaunchItem({"client": "y"}, due_date=1.0, is_urgent="yes")
+    batch[3] = LaunchItem({"client": "y"}, due_date=1.0, is_urgent="yes")  # type: ignore[arg-type]
     with pytest.raises(InvalidValuesError) as caught:
         await launch(client, batch)
     problems = {(p.item, p.field) for p in caught.value.problems}
@@ -407,7 +408,7 @@ async def test_stream_run_stops_cleanly_when_the_consumer_stops_early(tmp_path: 
 
 async def test_stream_run_raises_validation_errors_on_first_iteration() -> None:
     results = launch_stream(FakeClient(), [LaunchItem({}, name="")])
-    async with aclosing(results):  # type: ignore[type-var]
+    async with aclosing(results):
         with pytest.raises(InvalidValuesError):
             await results.__anext__()
 
@@ -565,3 +566,99 @@ async def test_resume_after_due_dates_passed_settles_without_relaunching(
     fresh = tmp_path / "fresh.db"
     with pytest.raises(InvalidValuesError):
         await launch(client, batch, journal=fresh)
+
+
+# -- validation against kickoff specs ------------------------------------------------------------
+
+
+def spec_client(**kwargs: Any) -> FakeClient:
+    from pneumatic_async.models.templates import Selection
+    from pneumatic_async.values import FieldSpec
+
+    client = FakeClient(**kwargs)
+    client.server.specs = [
+        FieldSpec(api_name="client", name="Client", type="string", is_required=True),
+        FieldSpec(api_name="amount", name="Amount", type="number", is_required=False),
+        FieldSpec(
+            api_name="tier",
+            name="Tier",
+            type="dropdown",
+            is_required=False,
+            selections=(Selection(value="Gold", api_name="sel-gold"),),
+        ),
+        FieldSpec(api_name="ref", name="Reference", type="string", is_required=False),
+        FieldSpec(api_name="due", name="Due", type="date", is_required=False),
+    ]
+    return client
+
+
+async def test_every_bad_item_is_reported_at_once_before_any_launch() -> None:
+    client = spec_client()
+    batch = [
+        {"client": "A", "tier": "sel-gold"},
+        {"client": "B", "amount": "lots", "colour": "red"},
+        {"amount": 3},
+        LaunchItem({"client": "D", "tier": "Bronze"}, name=""),
+    ]
+    with pytest.raises(InvalidValuesError) as caught:
+        await launch(client, batch, validate=True)
+    found = sorted((p.item or 0, p.field) for p in caught.value.problems)
+    assert found == [(1, "amount"), (1, "colour"), (2, "client"), (3, "name"), (3, "tier")]
+    assert client.server.spec_fetches == 1
+    assert client.server.launches == []
+
+
+async def test_values_are_encoded_once_validated() -> None:
+    client = spec_client()
+    moment = datetime(2030, 1, 1, tzinfo=UTC)
+    results = await launch(
+        client, [{"client": "A", "tier": "sel-gold", "due": moment}], validate=True
+    )
+    assert results[0].status == "launched"
+    assert client.server.launches[0]["kickoff"] == {
+        "client": "A",
+        "tier": "Gold",  # the selection's api_name became its value text
+        "due": int(moment.timestamp()),
+    }
+
+
+async def test_a_required_token_field_is_satisfied_by_the_token() -> None:
+    client = spec_client(token_field="client")
+    results = await launch(
+        client, [{"amount": 1}, {"amount": 2}], token_field="client", validate=True
+    )
+    assert [r.status for r in results] == ["launched", "launched"]
+    assert [b["kickoff"]["client"] for b in client.server.launches] == [r.token for r in results]
+
+
+@pytest.mark.parametrize(
+    ("field", "message"), [("nope", "not a kickoff field"), ("amount", "'number' field")]
+)
+async def test_token_field_must_be_a_string_or_text_field(field: str, message: str) -> None:
+    client = spec_client()
+    with pytest.raises(ConfigurationError, match=message):
+        await launch(client, [{"client": "A"}], token_field=field, validate=True)
+    assert client.server.launches == []
+
+
+async def test_a_failing_journal_stops_the_run_with_its_own_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pneumatic_async.bulk.journal import JournalError
+
+    client = FakeClient()
+    client.server.latency = 0.001
+    original = Journal.write
+    calls = 0
+
+    def failing_write(self: Journal, updates: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls > 3:
+            raise JournalError("cannot write to the journal: disk I/O error")
+        original(self, updates)
+
+    monkeypatch.setattr(Journal, "write", failing_write)
+    with pytest.raises(JournalError, match="disk I/O error"):  # itself, not an exception group
+        await launch(client, items(100), concurrency=5, journal=tmp_path / "j.db")
+    assert len(client.server.launches) < 100

@@ -129,3 +129,43 @@ def test_jsonl_wrong_reserved_types_are_problems(tmp_path: Path) -> None:
 def test_unknown_extensions_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SourceFormatError, match="unknown item file type"):
         read_items(write(tmp_path / "x.xlsx", ""))
+
+
+def test_csv_cells_are_converted_by_field_type_when_specs_are_given(tmp_path: Path) -> None:
+    from datetime import date
+
+    from pneumatic_async.values import FieldSpec
+
+    specs = [
+        FieldSpec(api_name="tags", name="Tags", type="checkbox", is_required=False),
+        FieldSpec(api_name="start", name="Start", type="date", is_required=False),
+        FieldSpec(api_name="owner", name="Owner", type="user", is_required=False),
+        FieldSpec(api_name="note", name="Note", type="string", is_required=False),
+    ]
+    path = write(
+        tmp_path / "typed.csv",
+        "tags,start,owner,note\n"
+        'A; B ;,2026-12-01,17,"[not, a list]"\n'
+        '"[""X"", ""Y, Z""]",2026-12-01T10:00:00+02:00,ann@example.com,1\n'
+        "[broken,1900000000,,\n"
+        "C,next week,,\n",
+    )
+    source = read_csv(path, specs=specs)
+    kickoffs = [item.kickoff for item in source.items]
+    assert kickoffs[0] == {
+        "tags": ["A", "B"],
+        "start": date(2026, 12, 1),
+        "owner": 17,
+        "note": "[not, a list]",  # only checkbox cells are parsed as lists
+    }
+    assert kickoffs[1] == {
+        "tags": ["X", "Y, Z"],
+        "start": datetime(2026, 12, 1, 10, tzinfo=timezone(timedelta(hours=2))),
+        "owner": "ann@example.com",
+        "note": "1",
+    }
+    # what cannot be converted is left for the encoder to report
+    assert kickoffs[2] == {"tags": "[broken", "start": "1900000000"}
+    assert kickoffs[3] == {"tags": ["C"], "start": "next week"}
+    # without specs every cell stays a string
+    assert read_csv(path).items[0].kickoff["tags"] == "A; B ;"

@@ -1,0 +1,83 @@
+"""The ``bulk-run`` progress bar: done/total, failures, in flight, rate and ETA, on stderr."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.progress import Progress as RichProgress
+
+from pneumatic_async.bulk import Progress
+
+__all__ = ["BulkProgress"]
+
+
+class BulkProgress:
+    """Shows a bulk run's :class:`~pneumatic_async.bulk.Progress` snapshots as a rich bar.
+
+    Use as a context manager and pass :meth:`update` as the run's ``on_progress``. When
+    ``enabled`` is false (not a terminal, ``--json``, ``--no-progress``) nothing is drawn, but
+    :attr:`last` still holds the latest snapshot.
+    """
+
+    def __init__(self, total: int, *, console: Console, enabled: bool, label: str) -> None:
+        self.total = total
+        self.last: Progress | None = None
+        self._bar: RichProgress | None = None
+        self._task_id = None
+        if enabled:
+            self._bar = RichProgress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("[red]{task.fields[failed]} failed"),
+                TextColumn("{task.fields[in_flight]} in flight"),
+                TextColumn("{task.fields[rate]:.1f}/s"),
+                TextColumn("elapsed"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=console,
+                transient=False,
+            )
+            self._task_id = self._bar.add_task(
+                label, total=total, failed=0, in_flight=0, rate=0.0
+            )
+
+    @property
+    def enabled(self) -> bool:
+        """True when a bar is drawn."""
+        return self._bar is not None
+
+    def update(self, progress: Progress) -> None:
+        """Record a snapshot and redraw (the run's ``on_progress`` callback)."""
+        self.last = progress
+        if self._bar is not None and self._task_id is not None:
+            self._bar.update(
+                self._task_id,
+                completed=progress.done + progress.failed,
+                failed=progress.failed,
+                in_flight=progress.in_flight,
+                rate=progress.rate_per_s,
+            )
+
+    def __enter__(self) -> BulkProgress:
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._bar is not None:
+            self._bar.stop()

@@ -1,0 +1,352 @@
+"""``client.templates``: list, get, create, update, delete, fields, steps, run and kickoff specs.
+
+Real-server facts this is built on (``contract.md`` §5):
+
+* ``GET /templates`` answers a bare array without ``limit`` (the paginator always sends one);
+  items carry the kickoff fields with selections as plain value strings.
+* ``GET/PUT/DELETE /templates/<id>`` need an *admin* template owner (or the account owner);
+  ``run`` only needs owner, viewer or starter rights. :meth:`Templates.kickoff_specs` therefore
+  falls back to the list when the detail is refused.
+* ``POST /templates`` answers **200** with the full template; an active template needs
+  ``owners`` with an explicit ``role: "owner"`` entry for the caller and a ``kickoff`` object
+  (``{}`` will do), which :meth:`Templates.create` fills in when they are missing.
+* ``POST /templates/<id>/run`` answers the full workflow (not the documented
+  ``{workflow_id, first_task_performers}``). A launch is never retried after an ambiguous
+  failure (5xx, read timeout, dropped connection): the core raises
+  :class:`~pneumatic_async.errors.AmbiguousOutcomeError` instead, because the server may have
+  created the workflow.
+"""
+
+from __future__ import annotations
+
+import builtins
+import time
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Final
+
+import anyio
+
+from pneumatic_async import values as _values
+from pneumatic_async._types import NOT_GIVEN, NotGiven
+from pneumatic_async.errors import FieldProblem, InvalidValuesError, PermissionDeniedError
+from pneumatic_async.models.templates import (
+    NewTemplate,
+    Template,
+    TemplateFields,
+    TemplateListItem,
+    TemplateStep,
+)
+from pneumatic_async.models.users import User
+from pneumatic_async.models.workflows import Workflow
+from pneumatic_async.resources._base import Resource
+
+if TYPE_CHECKING:
+    from pneumatic_async.pagination import Paginator
+    from pneumatic_async.values import FieldSpec
+
+__all__ = ["Templates"]
+
+#: Client-cache key prefix of the kickoff specs of a template (``<prefix><template id>``).
+KICKOFF_SPECS_CACHE_KEY: Final = "templates.kickoff_specs:"
+#: Client-cache key of the id of the API key's user (the default template owner).
+CALLER_ID_CACHE_KEY: Final = "templates.caller_id"
+_LOCKS_CACHE_KEY: Final = "templates.kickoff_specs_locks"
+
+
+def _bool_param(value: bool | NotGiven) -> str | None:
+    return None if isinstance(value, NotGiven) else ("true" if value else "false")
+
+
+def _str_param(value: str | NotGiven) -> str | None:
+    return None if isinstance(value, NotGiven) else value
+
+
+def _due_date_problem(due_date: object) -> str | None:
+    """Why ``due_date`` cannot be sent (``None``: it can)."""
+    if due_date is None or isinstance(due_date, NotGiven):
+        return None
+    try:
+        seconds = _values.epoch_seconds(due_date)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        return str(exc)
+    if seconds <= time.time():
+        return "Due date should be greater than current."
+    return None
+
+
+def _due_date_tsp(due_date: datetime | date | float | None) -> int | float | None:
+    """The ``due_date_tsp`` body value for a ``due_date`` argument (``None`` stays null)."""
+    return None if due_date is None else _values.epoch_seconds(due_date)
+
+
+class Templates(Resource):
+    """Templates: ``client.templates``."""
+
+    __slots__ = ()
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def list(
+        self,
+        *,
+        is_active: bool | NotGiven = NOT_GIVEN,
+        is_public: bool | NotGiven = NOT_GIVEN,
+        search: str | NotGiven = NOT_GIVEN,
+        ordering: str | NotGiven = NOT_GIVEN,
+        page_size: int = 100,
+        max_items: int | None = None,
+    ) -> Paginator[TemplateListItem]:
+        """Iterate the templates the caller owns, views or may start (``GET /templates``).
+
+        Drafts (``is_active=False``) are included unless filtered out. ``ordering`` is one of
+        ``name``, ``-name``, ``date``, ``-date``, ``usage``, ``-usage`` (``usage`` orderings add
+        ``workflows_count`` to the items); whatever the ordering, the server lists active
+        templates first (default: active first, then by id). Even the account owner sees only
+        the templates they belong to.
+        """
+        params = {
+            "is_active": _bool_param(is_active),
+            "is_public": _bool_param(is_public),
+            "search": _str_param(search),
+            "ordering": _str_param(ordering),
+        }
+        return self._paginate(
+            "/templates", TemplateListItem, params=params, page_size=page_size, max_items=max_items
+        )
+
+    async def get(self, template_id: int) -> Template:
+        """Fetch a template with its kickoff, tasks, conditions (``GET /templates/<id>``).
+
+        On the real server this needs an **admin** who is a template owner (or the account
+        owner): others get :class:`~pneumatic_async.errors.PermissionDeniedError` (403, also for
+        ids that don't exist). A draft (inactive) template comes back as the raw draft the server
+        stored, so most of its keys may have their defaults.
+        """
+        return await self._get(f"/templates/{int(template_id)}", Template)
+
+    async def fields(self, template_id: int) -> TemplateFields:
+        """Every field of a template, by kickoff and task (``GET /templates/<id>/fields``).
+
+        The items have names, types and api_names but no selections; use :meth:`get` for those.
+        """
+        return await self._get(f"/templates/{int(template_id)}/fields", TemplateFields)
+
+    async def steps(self, template_id: int) -> builtins.list[TemplateStep]:
+        """The template's tasks as ``{name, number, api_name}`` (``GET /templates/<id>/steps``)."""
+        return await self._get(f"/templates/{int(template_id)}/steps", list[TemplateStep])
+
+    # -- writing ------------------------------------------------------------------------------
+
+    async def create(self, template: Mapping[str, Any] | NewTemplate) -> Template:
+        """Create a template (``POST /templates``; the real server answers 200, not 201).
+
+        ``template`` is the JSON body (a mapping) or a
+        :class:`~pneumatic_async.models.templates.NewTemplate`. What the real server requires
+        of an active template is filled in when missing:
+
+        * no ``owners``: the API key's user becomes the owner (one ``GET /accounts/user`` per
+          client, cached); owner entries without a ``role`` get ``role: "owner"`` (the server
+          only counts explicit owner roles when it checks that the caller stays an owner);
+          the documented ``template_owners: [user ids]`` (ignored by the server) is turned into
+          owner entries;
+        * no ``kickoff``: ``{}`` (the server rejects an active template without one).
+
+        Without ``is_active: true`` the server saves an unvalidated draft and returns it as
+        stored.
+        """
+        body = await self._prepare_body(template)
+        return await self._post("/templates", Template, json=body)
+
+    async def update(self, template_id: int, template: Mapping[str, Any] | Template) -> Template:
+        """Replace a template (``PUT /templates/<id>``; the server has no PATCH).
+
+        Full replacement: tasks, fields, conditions... left out of the body are deleted (nested
+        objects are matched by ``api_name``). A fetched :class:`Template` is accepted as is.
+        ``is_active`` falsy turns an active template back into a draft. The same defaults as
+        :meth:`create` are filled in. Needs an admin template owner, like :meth:`get`. Running
+        workflows are migrated to the new version by the server, asynchronously.
+        """
+        body = await self._prepare_body(template)
+        path = f"/templates/{int(template_id)}"
+        result = await self._client._request("PUT", path, json=body)
+        self._forget_specs(int(template_id))
+        return self._client._structure(result, Template, "PUT", path)
+
+    async def delete(self, template_id: int) -> None:
+        """Delete a template (``DELETE /templates/<id>``; the server answers 204)."""
+        await self._client._request("DELETE", f"/templates/{int(template_id)}")
+        self._forget_specs(int(template_id))
+
+    async def _prepare_body(
+        self, template: Mapping[str, Any] | NewTemplate | Template
+    ) -> dict[str, Any]:
+        """The create/update body with the real server's requirements filled in."""
+        from pneumatic_async._converter import unstructure
+
+        if isinstance(template, NewTemplate | Template):
+            body: dict[str, Any] = dict(unstructure(template))
+        elif isinstance(template, Mapping):
+            body = dict(template)
+        else:
+            raise TypeError(f"template must be a mapping or a NewTemplate, got {template!r}")
+        documented_owners = body.pop("template_owners", None)
+        if not body.get("owners") and documented_owners:
+            body["owners"] = [
+                {"type": "user", "source_id": int(user_id), "role": "owner"}
+                for user_id in documented_owners
+            ]
+        if body.get("is_active"):
+            if not body.get("owners"):
+                body["owners"] = [
+                    {"type": "user", "source_id": await self._caller_id(), "role": "owner"}
+                ]
+            body.setdefault("kickoff", {})
+            if body["kickoff"] is None:
+                body["kickoff"] = {}
+        owners = body.get("owners")
+        if isinstance(owners, list):
+            body["owners"] = [
+                {"role": "owner", **owner} if isinstance(owner, Mapping) else owner
+                for owner in owners
+            ]
+        return body
+
+    async def _caller_id(self) -> int:
+        """The id of the API key's user (``GET /accounts/user``), cached per client."""
+        cache = self._client._shared.cache
+        cached = cache.get(CALLER_ID_CACHE_KEY)
+        if isinstance(cached, int):
+            return cached
+        user = await self._get("/accounts/user", User)
+        cache[CALLER_ID_CACHE_KEY] = user.id
+        return user.id
+
+    # -- running ------------------------------------------------------------------------------
+
+    async def run(
+        self,
+        template_id: int,
+        *,
+        kickoff: Mapping[str, Any] | None = None,
+        name: str | NotGiven = NOT_GIVEN,
+        is_urgent: bool | NotGiven = NOT_GIVEN,
+        due_date: datetime | date | float | NotGiven | None = NOT_GIVEN,
+        ancestor_task_id: int | NotGiven = NOT_GIVEN,
+        validate: bool = True,
+    ) -> Workflow:
+        """Launch a workflow from a template (``POST /templates/<id>/run``); returns it in full.
+
+        * ``kickoff``: field api_name → value in the forms :mod:`pneumatic_async.values`
+          describes (selection value texts, ``datetime``/``date``/epoch seconds, emails or user
+          ids, uploaded files...).
+        * ``name``: may contain ``{{variables}}``; the server cuts it to 120 characters (with
+          "…") and defaults to the template's name template, else ``"<date> — <template>"``.
+        * ``due_date``: an aware ``datetime`` (naive = UTC), a ``date`` or epoch seconds, in the
+          future; sent as ``due_date_tsp``. ``None`` sends no due date.
+        * ``ancestor_task_id``: launch as an embedded workflow of that (active) task.
+        * ``validate`` (default): check and encode the kickoff against the template's fields
+          (:meth:`kickoff_specs`, fetched once per client) and the run options, reporting every
+          problem at once in :class:`~pneumatic_async.errors.InvalidValuesError` before anything
+          is sent. ``False`` sends ``kickoff`` exactly as given.
+
+        Never retried after an ambiguous failure: the core raises
+        :class:`~pneumatic_async.errors.AmbiguousOutcomeError` (the workflow may exist). Use
+        ``run_many`` for launches that must happen exactly once.
+        """
+        body: dict[str, Any] = {}
+        if validate:
+            body = await self._checked_run_body(
+                int(template_id), kickoff, name=name, is_urgent=is_urgent, due_date=due_date
+            )
+        elif kickoff is not None:
+            body["kickoff"] = dict(kickoff)
+        if not isinstance(name, NotGiven):
+            body["name"] = name
+        if not isinstance(is_urgent, NotGiven):
+            body["is_urgent"] = is_urgent
+        if not isinstance(due_date, NotGiven):
+            body["due_date_tsp"] = _due_date_tsp(due_date)
+        if not isinstance(ancestor_task_id, NotGiven):
+            body["ancestor_task_id"] = ancestor_task_id
+        return await self._post(f"/templates/{int(template_id)}/run", Workflow, json=body)
+
+    async def _checked_run_body(
+        self,
+        template_id: int,
+        kickoff: Mapping[str, Any] | None,
+        *,
+        name: str | NotGiven,
+        is_urgent: bool | NotGiven,
+        due_date: object,
+    ) -> dict[str, Any]:
+        """``{"kickoff": encoded}`` after checking the kickoff and the run options."""
+        problems: builtins.list[FieldProblem] = []
+        # Runtime checks: values may come from untyped input (files, JSON).
+        given_name: object = name
+        given_urgency: object = is_urgent
+        if not isinstance(given_name, NotGiven):
+            if not isinstance(given_name, str):
+                problems.append(FieldProblem(field="name", message="the name must be a string"))
+            elif not given_name.strip():
+                problems.append(FieldProblem(field="name", message="This field may not be blank."))
+        if not isinstance(given_urgency, NotGiven | bool):
+            problems.append(
+                FieldProblem(field="is_urgent", message="is_urgent must be True or False")
+            )
+        due_problem = _due_date_problem(due_date)
+        if due_problem is not None:
+            problems.append(FieldProblem(field="due_date", message=due_problem))
+        specs = await self.kickoff_specs(template_id)
+        raw = dict(kickoff) if kickoff is not None else {}
+        user_ids = _values.user_ids_in(specs, raw)
+        emails = await _values.resolve_user_emails(self._client, user_ids) if user_ids else {}
+        encoded: dict[str, Any] = {}
+        try:
+            encoded = _values.encode_values(specs, raw, check_required=True, user_emails=emails)
+        except InvalidValuesError as exc:
+            problems.extend(exc.problems)
+        if problems:
+            raise InvalidValuesError(problems)
+        return {"kickoff": encoded} if kickoff is not None else {}
+
+    async def kickoff_specs(
+        self, template_id: int, *, refresh: bool = False
+    ) -> builtins.list[FieldSpec]:
+        """The template's kickoff fields as validation needs them, cached per client.
+
+        Fetched with ``GET /templates/<id>`` (selections with their api_names). That needs an
+        admin template owner on the real server; when it answers 403 the template is looked up in
+        ``GET /templates`` instead (visible to owners, viewers and starters, who may all run it;
+        selections are then value texts only). Later calls, from any task of the client and its
+        ``with_options`` views, reuse the result (concurrent first calls fetch once), so launching
+        10,000 workflows reads the template once. ``refresh=True`` fetches again (after the
+        template changed); :meth:`update` and :meth:`delete` forget the cached entry.
+        """
+        template_id = int(template_id)
+        cache = self._client._shared.cache
+        key = f"{KICKOFF_SPECS_CACHE_KEY}{template_id}"
+        locks: dict[int, anyio.Lock] = cache.setdefault(_LOCKS_CACHE_KEY, {})
+        lock = locks.setdefault(template_id, anyio.Lock())
+        async with lock:
+            cached: builtins.list[FieldSpec] | None = None if refresh else cache.get(key)
+            if cached is None:
+                cached = await self._fetch_specs(template_id)
+                cache[key] = cached
+        return list(cached)
+
+    async def _fetch_specs(self, template_id: int) -> builtins.list[FieldSpec]:
+        try:
+            template = await self.get(template_id)
+        except PermissionDeniedError as denied:
+            async for item in self.list(page_size=1000):
+                if item.id == template_id:
+                    return _values.specs_from_list_item(item)
+            raise denied
+        return _values.specs_from_template(template)
+
+    def _forget_specs(self, template_id: int) -> None:
+        self._client._shared.cache.pop(f"{KICKOFF_SPECS_CACHE_KEY}{template_id}", None)
+
+    # -- bulk launches ------------------------------------------------------------------------
+    # run_many / stream_run (delegating to pneumatic_async.bulk) are added here by the lead.
