@@ -121,7 +121,8 @@ class BaseClient:
 
         self._api_key = ApiKey(
             api_key if api_key is not None else os.environ.get(self._env_api_key),
-            source=f"api_key (or {self._env_api_key})",
+            source="api_key",
+            env=self._env_api_key,
         )
         self._base_url = resolve_base_url(
             base_url, env=self._env_base_url, default=self._default_base_url

@@ -16,11 +16,12 @@ class ApiKey:
 
     __slots__ = ("_value",)
 
-    def __init__(self, value: str | None, *, source: str = "api_key") -> None:
+    def __init__(
+        self, value: str | None, *, source: str = "api_key", env: str = "PNEUMATIC_API_KEY"
+    ) -> None:
         if value is None or not value.strip():
             raise ConfigurationError(
-                f"No API key: pass {source}=... or set the environment variable "
-                "PNEUMATIC_API_KEY (create a key in Pneumatic under Integrations > API)."
+                f"No API key: pass {source}=... or set the environment variable {env}."
             )
         if not isinstance(value, str):
             raise ConfigurationError(f"{source} must be a string, not {type(value).__name__}")

@@ -61,7 +61,7 @@ from pneumatic_async.models.templates import Selection
 from pneumatic_async.models.users import User, UserStatus
 
 if TYPE_CHECKING:
-    from pneumatic_async._client import BaseClient
+    from pneumatic_async._client import Pneumatic
     from pneumatic_async.models.common import FieldSet, TaskField
     from pneumatic_async.models.tasks import Task
     from pneumatic_async.models.templates import Field, Template, TemplateListItem
@@ -586,26 +586,22 @@ def user_ids_in(specs: Iterable[FieldSpec], values: Mapping[str, Any]) -> set[in
     }
 
 
-async def resolve_user_emails(client: BaseClient, ids: Iterable[int]) -> dict[int, str]:
+async def resolve_user_emails(client: Pneumatic, ids: Iterable[int]) -> dict[int, str]:
     """``{id: email}`` for the given user ids that are (active or invited) users of the account.
 
-    Lists the account's users (``GET /accounts/users``, every page) once per client and keeps the
-    map in the client's shared cache; it is listed again only when an id is not in it (a user
-    added since). Deactivated users are left out: the server refuses them in user fields.
+    Lists the account's users (``client.users.list()``: ``GET /accounts/users``, every page) once
+    per client and keeps the map in the client's shared cache; it is listed again only when an id
+    is not in it (a user added since). Deactivated users are left out: the server refuses them in
+    user fields.
     """
-    from pneumatic_async.pagination import MAX_PAGE_SIZE, Paginator
+    from pneumatic_async.pagination import MAX_PAGE_SIZE
 
     wanted = set(ids)
     cache = client._shared.cache
     known: dict[int, str] | None = cache.get(USER_EMAILS_CACHE_KEY)
     if known is None or not wanted <= known.keys():
-        path = "/accounts/users"
-
-        def decode(items: list[Any]) -> list[User]:
-            return client._structure(items, list[User], "GET", path)
-
         known = {}
-        async for user in Paginator(client, path, decode=decode, page_size=MAX_PAGE_SIZE):
+        async for user in client.users.list(page_size=MAX_PAGE_SIZE):
             if user.status != UserStatus.INACTIVE:
                 known[user.id] = user.email
         cache[USER_EMAILS_CACHE_KEY] = known

@@ -44,8 +44,11 @@ def classify(exc: BaseException) -> SendFailure | None:
     """Classify a transport exception; ``None`` when it is not a transport error at all."""
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return SendFailure.NOT_SENT
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL | httpx.DecodingError):
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return SendFailure.FATAL
+    if isinstance(exc, httpx.DecodingError):
+        # A response arrived (its content-encoding was broken): the request was applied.
+        return SendFailure.MAYBE_SENT
     if isinstance(exc, httpx.TransportError):
         # ReadTimeout, WriteTimeout, ReadError, WriteError, RemoteProtocolError, ProxyError, ...
         return SendFailure.MAYBE_SENT

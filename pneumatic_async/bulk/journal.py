@@ -34,6 +34,7 @@ from pneumatic_async.errors import PneumaticError
 
 __all__ = [
     "FORMAT",
+    "Binding",
     "ItemState",
     "Journal",
     "JournalEntry",

@@ -88,10 +88,12 @@ from pneumatic_async.errors import (
     ConfigurationError,
     FieldProblem,
     InvalidValuesError,
+    PermissionDeniedError,
     PneumaticError,
     RateLimitError,
 )
 from pneumatic_async.models.workflows import WorkflowListItem
+from pneumatic_async.pagination import MAX_PAGE_SIZE
 from pneumatic_async.retries import backoff_delay
 
 if TYPE_CHECKING:
@@ -289,8 +291,17 @@ class _Batch:
         """The name to stamp for items without one (``None`` when no item needs it)."""
         if self.options.token_field is not None or all(item.name is not None for item in items):
             return None
-        template = await self.client.templates.get(self.template_id)
-        return template.wf_name_template or DEFAULT_NAME_TEMPLATE
+        templates = self.client.templates
+        try:
+            name_template = (await templates.get(self.template_id)).wf_name_template
+        except PermissionDeniedError:
+            # The detail needs an admin template owner; starters find the template in the list.
+            name_template = None
+            async for listed in templates.list(page_size=MAX_PAGE_SIZE):
+                if listed.id == self.template_id:
+                    name_template = listed.wf_name_template
+                    break
+        return name_template or DEFAULT_NAME_TEMPLATE
 
     def _plan(
         self,

@@ -50,6 +50,7 @@ __all__ = [
     "RUN_ID_LENGTH",
     "has_token",
     "index_width",
+    "is_run_id",
     "make_token",
     "new_run_id",
     "stamp_name",

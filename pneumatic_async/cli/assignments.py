@@ -24,6 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import attrs
 
 from pneumatic_async.cli.errors import InputError
@@ -159,7 +160,7 @@ async def resolve_values(
                     f"{assignment.key}=@{assignment.value}: '@' uploads a file, but "
                     f"{assignment.key!r} is {kind}"
                 )
-            if not Path(assignment.value).is_file():
+            if not await anyio.Path(assignment.value).is_file():
                 raise InputError(f"{assignment.key}=@{assignment.value}: no such file")
             file = await client.files.upload(assignment.value)
             uploaded.setdefault(assignment.key, []).append(file)

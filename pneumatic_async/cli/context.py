@@ -1,4 +1,4 @@
-"""What a command runs with: the client (real or sandbox), the fake server when sandboxed, output."""
+"""What a command runs with: the client (real or sandbox), the sandbox's fake server, output."""
 
 from __future__ import annotations
 

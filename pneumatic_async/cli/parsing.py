@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Awaitable, Callable
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pneumatic_async.cli.output import one_line
 
@@ -35,11 +35,6 @@ class Parser(argparse.ArgumentParser):
             f"pneumatic: error: {one_line(message)} (see '{self.prog} --help')\n", sys.stderr
         )
         self.exit(2)
-
-    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
-        # argparse binds sys.stdout/sys.stderr at call time only when file is None.
-        if message:
-            (file or sys.stdout).write(message)
 
 
 def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:

@@ -47,9 +47,7 @@ class BulkProgress:
                 console=console,
                 transient=False,
             )
-            self._task_id = self._bar.add_task(
-                label, total=total, failed=0, in_flight=0, rate=0.0
-            )
+            self._task_id = self._bar.add_task(label, total=total, failed=0, in_flight=0, rate=0.0)
 
     @property
     def enabled(self) -> bool:

@@ -66,7 +66,9 @@ def _choices(values: tuple[str, ...]) -> list[Selection]:
 
 def _after(task_api_name: str, operator: PredicateOperator) -> Condition:
     """A start_task condition: start once ``task_api_name`` is completed (or skipped)."""
-    predicate = Predicate(field_type=PredicateFieldType.TASK, operator=operator, field=task_api_name)
+    predicate = Predicate(
+        field_type=PredicateFieldType.TASK, operator=operator, field=task_api_name
+    )
     return Condition(
         action=ConditionAction.START_TASK, order=1, rules=[Rule(predicates=[predicate])]
     )
@@ -84,24 +86,50 @@ def demo_template(owner_id: int) -> NewTemplate:
     """
     kickoff = Kickoff(
         fields=[
-            Field(name="Client", type=FieldType.STRING, order=1, api_name="client",
-                  is_required=True),
+            Field(
+                name="Client", type=FieldType.STRING, order=1, api_name="client", is_required=True
+            ),
             Field(name="Request details", type=FieldType.TEXT, order=2, api_name="details"),
-            Field(name="Contract value", type=FieldType.NUMBER, order=3, api_name="amount",
-                  is_required=True),
+            Field(
+                name="Contract value",
+                type=FieldType.NUMBER,
+                order=3,
+                api_name="amount",
+                is_required=True,
+            ),
             Field(name="Start date", type=FieldType.DATE, order=4, api_name="start-date"),
             Field(name="Website", type=FieldType.URL, order=5, api_name="website"),
-            Field(name="Plan", type=FieldType.DROPDOWN, order=6, api_name="plan",
-                  selections=_choices(DEMO_PLANS)),
-            Field(name="Region", type=FieldType.RADIO, order=7, api_name="region",
-                  selections=_choices(DEMO_REGIONS)),
-            Field(name="Modules", type=FieldType.CHECKBOX, order=8, api_name="modules",
-                  selections=_choices(DEMO_MODULES)),
-            Field(name="Account manager", type=FieldType.USER, order=9,
-                  api_name="account-manager", is_required=True),
+            Field(
+                name="Plan",
+                type=FieldType.DROPDOWN,
+                order=6,
+                api_name="plan",
+                selections=_choices(DEMO_PLANS),
+            ),
+            Field(
+                name="Region",
+                type=FieldType.RADIO,
+                order=7,
+                api_name="region",
+                selections=_choices(DEMO_REGIONS),
+            ),
+            Field(
+                name="Modules",
+                type=FieldType.CHECKBOX,
+                order=8,
+                api_name="modules",
+                selections=_choices(DEMO_MODULES),
+            ),
+            Field(
+                name="Account manager",
+                type=FieldType.USER,
+                order=9,
+                api_name="account-manager",
+                is_required=True,
+            ),
             Field(name="Signed contract", type=FieldType.FILE, order=10, api_name="contract"),
         ]
-    )  # fmt: skip
+    )
     review = TemplateTask(
         number=1,
         api_name="task-review",
@@ -109,11 +137,17 @@ def demo_template(owner_id: int) -> NewTemplate:
         description="Check the request of {{client}} and decide.",
         raw_performers=[RawPerformer(type=RawPerformerType.WORKFLOW_STARTER)],
         fields=[
-            Field(name="Decision", type=FieldType.RADIO, order=1, api_name="decision",
-                  is_required=True, selections=_choices(("Approve", "Reject"))),
+            Field(
+                name="Decision",
+                type=FieldType.RADIO,
+                order=1,
+                api_name="decision",
+                is_required=True,
+                selections=_choices(("Approve", "Reject")),
+            ),
             Field(name="Review notes", type=FieldType.TEXT, order=2, api_name="review-notes"),
         ],
-    )  # fmt: skip
+    )
     rejected = Predicate(
         field_type=PredicateFieldType.RADIO,
         operator=PredicateOperator.EQUALS,
@@ -133,16 +167,17 @@ def demo_template(owner_id: int) -> NewTemplate:
         raw_performers=[RawPerformer(type=RawPerformerType.FIELD, source_id="account-manager")],
         conditions=[
             _after("task-review", PredicateOperator.COMPLETED),
-            Condition(action=ConditionAction.END_PROCESS, order=2,
-                      rules=[Rule(predicates=[rejected])]),
-            Condition(action=ConditionAction.SKIP_TASK, order=3,
-                      rules=[Rule(predicates=[small])]),
+            Condition(
+                action=ConditionAction.END_PROCESS, order=2, rules=[Rule(predicates=[rejected])]
+            ),
+            Condition(action=ConditionAction.SKIP_TASK, order=3, rules=[Rule(predicates=[small])]),
         ],
         fields=[
-            Field(name="Approved amount", type=FieldType.NUMBER, order=1,
-                  api_name="approved-amount"),
+            Field(
+                name="Approved amount", type=FieldType.NUMBER, order=1, api_name="approved-amount"
+            ),
         ],
-    )  # fmt: skip
+    )
     onboard = TemplateTask(
         number=3,
         api_name="task-onboard",
@@ -153,7 +188,7 @@ def demo_template(owner_id: int) -> NewTemplate:
             Field(name="Go-live date", type=FieldType.DATE, order=1, api_name="go-live"),
             Field(name="Handover notes", type=FieldType.STRING, order=2, api_name="handover"),
         ],
-    )  # fmt: skip
+    )
     return NewTemplate(
         name="Demo: client onboarding",
         description="Created by `pneumatic demo`: every field type, conditions, three tasks.",
@@ -168,19 +203,27 @@ def sandbox_template(owner_id: int) -> NewTemplate:
     """The sandbox's sample template "Client onboarding": a small kickoff form, two tasks.
 
     Kickoff: ``client`` (string, required), ``amount`` (number), ``plan`` (dropdown: Starter,
-    Growth, Enterprise), ``start-date`` (date). Tasks: "Welcome {{client}}" starts at once;
+    Growth, Enterprise), ``start-date`` (date), ``reference`` (string; e.g. for
+    ``bulk-run --token-field reference``). Tasks: "Welcome {{client}}" starts at once;
     "Set up the account" (output ``account-id``) after it.
     """
     kickoff = Kickoff(
         fields=[
-            Field(name="Client", type=FieldType.STRING, order=1, api_name="client",
-                  is_required=True),
+            Field(
+                name="Client", type=FieldType.STRING, order=1, api_name="client", is_required=True
+            ),
             Field(name="Amount", type=FieldType.NUMBER, order=2, api_name="amount"),
-            Field(name="Plan", type=FieldType.DROPDOWN, order=3, api_name="plan",
-                  selections=_choices(DEMO_PLANS)),
+            Field(
+                name="Plan",
+                type=FieldType.DROPDOWN,
+                order=3,
+                api_name="plan",
+                selections=_choices(DEMO_PLANS),
+            ),
             Field(name="Start date", type=FieldType.DATE, order=4, api_name="start-date"),
+            Field(name="External reference", type=FieldType.STRING, order=5, api_name="reference"),
         ]
-    )  # fmt: skip
+    )
     welcome = TemplateTask(
         number=1,
         api_name="task-welcome",

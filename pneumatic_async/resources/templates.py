@@ -20,8 +20,9 @@ Real-server facts this is built on (``contract.md`` §5):
 from __future__ import annotations
 
 import builtins
+import os
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -37,11 +38,12 @@ from pneumatic_async.models.templates import (
     TemplateListItem,
     TemplateStep,
 )
-from pneumatic_async.models.users import User
 from pneumatic_async.models.workflows import Workflow
 from pneumatic_async.resources._base import Resource
 
 if TYPE_CHECKING:
+    from pneumatic_async._client import Pneumatic
+    from pneumatic_async.bulk import LaunchItem, LaunchResult, Progress
     from pneumatic_async.pagination import Paginator
     from pneumatic_async.values import FieldSpec
 
@@ -84,6 +86,8 @@ class Templates(Resource):
     """Templates: ``client.templates``."""
 
     __slots__ = ()
+
+    _client: Pneumatic
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -213,12 +217,12 @@ class Templates(Resource):
         return body
 
     async def _caller_id(self) -> int:
-        """The id of the API key's user (``GET /accounts/user``), cached per client."""
+        """The id of the API key's user (``client.users.me()``), cached per client."""
         cache = self._client._shared.cache
         cached = cache.get(CALLER_ID_CACHE_KEY)
         if isinstance(cached, int):
             return cached
-        user = await self._get("/accounts/user", User)
+        user = await self._client.users.me()
         cache[CALLER_ID_CACHE_KEY] = user.id
         return user.id
 
@@ -349,4 +353,75 @@ class Templates(Resource):
         self._client._shared.cache.pop(f"{KICKOFF_SPECS_CACHE_KEY}{template_id}", None)
 
     # -- bulk launches ------------------------------------------------------------------------
-    # run_many / stream_run (delegating to pneumatic_async.bulk) are added here by the lead.
+
+    async def run_many(
+        self,
+        template_id: int,
+        items: Iterable[LaunchItem | Mapping[str, Any]],
+        *,
+        concurrency: int = 20,
+        token_field: str | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        skip_invalid: bool = False,
+        rate_limit: float | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        validate: bool = True,
+    ) -> builtins.list[LaunchResult]:
+        """Launch one workflow per item, each exactly once; results in input order.
+
+        Items are kickoff mappings or :class:`~pneumatic_async.bulk.LaunchItem` (kickoff plus
+        name, urgency, due date). Every item is validated before the first launch (all problems
+        in one :class:`~pneumatic_async.errors.InvalidValuesError`, unless ``skip_invalid``).
+        Up to ``concurrency`` launches run at once; a 429 pauses the whole batch. Each launch
+        carries a token (in its name, or in the ``token_field`` kickoff field) so that an
+        ambiguous failure is resolved by looking the workflow up before sending again.
+        ``journal`` (a SQLite file) makes the run resumable; ``on_progress`` receives
+        :class:`~pneumatic_async.bulk.Progress`. See :mod:`pneumatic_async.bulk`.
+        """
+        from pneumatic_async import bulk
+
+        return await bulk.run_many(
+            self._client,
+            template_id,
+            items,
+            concurrency=concurrency,
+            token_field=token_field,
+            journal=journal,
+            skip_invalid=skip_invalid,
+            rate_limit=rate_limit,
+            on_progress=on_progress,
+            validate=validate,
+        )
+
+    def stream_run(
+        self,
+        template_id: int,
+        items: Iterable[LaunchItem | Mapping[str, Any]],
+        *,
+        concurrency: int = 20,
+        token_field: str | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        skip_invalid: bool = False,
+        rate_limit: float | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        validate: bool = True,
+    ) -> AsyncGenerator[LaunchResult, None]:
+        """Like :meth:`run_many`, yielding results as they complete.
+
+        Use ``async with contextlib.aclosing(client.templates.stream_run(...)) as results:`` so
+        that leaving the loop early cancels the launches still in flight cleanly.
+        """
+        from pneumatic_async import bulk
+
+        return bulk.stream_run(
+            self._client,
+            template_id,
+            items,
+            concurrency=concurrency,
+            token_field=token_field,
+            journal=journal,
+            skip_invalid=skip_invalid,
+            rate_limit=rate_limit,
+            on_progress=on_progress,
+            validate=validate,
+        )

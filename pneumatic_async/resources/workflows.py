@@ -15,10 +15,9 @@ Real-server facts this is built on (``contract.md`` §6):
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from pneumatic_async import values as _values
 from pneumatic_async._types import NOT_GIVEN, NotGiven
@@ -62,6 +61,11 @@ class Workflows(Resource):
     """Workflow runs: ``client.workflows``."""
 
     __slots__ = ()
+
+    _client: Pneumatic
+
+    def __init__(self, client: Pneumatic) -> None:
+        super().__init__(client)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -332,12 +336,11 @@ class Workflows(Resource):
                     "complete the one you mean with client.tasks.complete(task_id, ...)"
                 )
             raise TaskSelectionError(message, workflow_id=workflow.id, active_task_ids=ids)
-        client = cast("Pneumatic", self._client)
-        return await client.tasks.complete(active[0].id, output, validate=validate)
+        return await self._client.tasks.complete(active[0].id, output, validate=validate)
 
 
 def _task_statuses(workflow: Workflow) -> str:
     if not workflow.tasks:
         return "none"
-    parts: builtins.list[str] = [f"{task.api_name}={task.status}" for task in workflow.tasks]
+    parts = [f"{task.api_name}={task.status}" for task in workflow.tasks]
     return ", ".join(parts)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 
@@ -22,11 +22,12 @@ from pneumatic_async.errors import (
     APIConnectionError,
     BadRequestError,
     InternalServerError,
+    PermissionDeniedError,
     PneumaticError,
     RateLimitError,
     ResponseValidationError,
 )
-from pneumatic_async.models.templates import Template
+from pneumatic_async.models.templates import Template, TemplateListItem
 from pneumatic_async.models.workflows import (
     TaskFieldList,
     Workflow,
@@ -43,6 +44,7 @@ Outcome = tuple[bool, str]
 Script = Callable[[int, int], Outcome]  # (item number parsed from the token, attempt) -> outcome
 
 PATH = "/templates/{id}/run"
+T = TypeVar("T")
 
 
 def always_ok(_item: int, _attempt: int) -> Outcome:
@@ -65,6 +67,8 @@ class FakeServer:
         self._attempts: dict[str, int] = {}
         self.template_gets = 0
         self.specs: list[FieldSpec] = []
+        #: The caller is no admin template owner: ``GET /templates/<id>`` answers 403.
+        self.detail_forbidden = False
         self.spec_fetches = 0
 
     def create(self, name: str, kickoff: dict[str, Any]) -> Workflow:
@@ -100,12 +104,32 @@ class _Templates:
 
     async def get(self, template_id: int) -> Template:
         self._server.template_gets += 1
+        if self._server.detail_forbidden:
+            raise PermissionDeniedError(
+                "You do not have permission to perform this action.",
+                status_code=403,
+                method="GET",
+                path=f"/templates/{template_id}",
+            )
         return Template(
             id=template_id,
             is_active=True,
             name="Onboarding",
             wf_name_template=self._server.wf_name_template,
         )
+
+    def list(self, *, page_size: int) -> AsyncIterator[TemplateListItem]:
+        server = self._server
+        listed = [
+            TemplateListItem(id=server.template_id + 1, name="Other", is_active=True),
+            TemplateListItem(
+                id=server.template_id,
+                name="Onboarding",
+                is_active=True,
+                wf_name_template=server.wf_name_template,
+            ),
+        ]
+        return _Listing(lambda: listed)
 
     async def run(
         self,
@@ -172,6 +196,26 @@ class _Templates:
         raise AssertionError(answer)
 
 
+class _Listing(AsyncIterator[T]):
+    """Like the SDK's ``Paginator``: a plain async iterator (leaving it early needs no cleanup);
+    the items are computed on the first ``__anext__``."""
+
+    def __init__(self, produce: Callable[[], list[T]]) -> None:
+        self._produce = produce
+        self._items: list[T] | None = None
+
+    def __aiter__(self) -> _Listing[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        await anyio.lowlevel.checkpoint()
+        if self._items is None:
+            self._items = list(self._produce())
+        if not self._items:
+            raise StopAsyncIteration
+        return self._items.pop(0)
+
+
 class _Workflows:
     def __init__(self, server: FakeServer) -> None:
         self._server = server
@@ -188,8 +232,7 @@ class _Workflows:
         server = self._server
         server.lookups.append(search)
 
-        async def iterate() -> AsyncIterator[WorkflowListItem]:
-            await anyio.lowlevel.checkpoint()
+        def produce() -> list[WorkflowListItem]:
             if server.lookup_error is not None:
                 raise server.lookup_error
             word = re.compile(rf"(?<![0-9a-z]){re.escape(search)}(?![0-9a-z])", re.IGNORECASE)
@@ -203,18 +246,19 @@ class _Workflows:
                     word.search(t) for t in (workflow.name, *(f.value for f in workflow.fields))
                 )
             ]
-            for workflow in hits[:max_items]:
-                kept = [f for f in workflow.fields if f.api_name in wanted]
-                yield WorkflowListItem(
+            return [
+                WorkflowListItem(
                     id=workflow.id,
                     name=workflow.name,
                     status=workflow.status,
                     date_created_tsp=workflow.date_created_tsp,
                     template=workflow.template,
-                    fields=kept,
+                    fields=[f for f in workflow.fields if f.api_name in wanted],
                 )
+                for workflow in hits[:max_items]
+            ]
 
-        return iterate()
+        return _Listing(produce)
 
 
 def _token_in_name(body: dict[str, Any]) -> str:

@@ -96,6 +96,7 @@ def rows(n: int) -> list[dict[str, Any]]:
 # -- (1) 10,000 launches through 503s, 429s and dropped connections ----------------------------
 
 
+@pytest.mark.slow  # about 16-23 s per backend on the in-process fake; still in the default run
 async def test_ten_thousand_launches_exactly_once_through_faults(anyio_backend: str) -> None:
     fake = FakePneumatic(seed=0)
     template = fake.add_template(TEMPLATE)
@@ -190,9 +191,9 @@ async def test_bad_csv_rows_are_reported_by_row_and_field_before_any_launch(tmp_
         "Umbrella,1,Bronze,,Fifth\n",  # row 6: not a selection
         encoding="utf-8",
     )
-    source = read_items(path)
-    assert source.problems == []
     async with make_client(fake) as client:
+        source = read_items(path, specs=await client.templates.kickoff_specs(template.id))
+        assert source.problems == []
         with pytest.raises(InvalidValuesError) as caught:
             await run_many(client, template.id, source.items)
     described = sorted(source.describe(p) for p in caught.value.problems)
@@ -314,3 +315,40 @@ async def test_stream_run_yields_results_as_completed() -> None:
             seen = [result async for result in stream]
     assert sorted(r.index for r in seen) == list(range(30))
     assert len(workflows_of(fake, template.id)) == 30
+
+
+async def test_user_ids_are_resolved_once_for_the_batch() -> None:
+    fake = FakePneumatic(seed=8)
+    ann = fake.add_user("ann@example.com", "Ann", "Lee")
+    body = {
+        **TEMPLATE,
+        "kickoff": {
+            "fields": [
+                *TEMPLATE["kickoff"]["fields"],
+                {
+                    "order": 5,
+                    "name": "Manager",
+                    "type": "user",
+                    "api_name": "manager",
+                    "is_required": True,
+                },
+            ]
+        },
+    }
+    template = fake.add_template(body)
+    user_listings = fake.faults.add(
+        "latency", route="GET /accounts/users", latency=0.0
+    )  # a counter
+    batch = [{"client": str(i), "manager": ann.id} for i in range(20)]
+    batch.append({"client": "B", "manager": "ANN@example.com"})
+    async with make_client(fake) as client:
+        results = await run_many(client, template.id, batch)
+        assert user_listings.injected == 1  # one listing of the users for the whole batch
+        with pytest.raises(InvalidValuesError) as caught:
+            await run_many(client, template.id, [{"client": "C", "manager": 999}])
+    assert {r.status for r in results} == {"launched"}
+    for result in results:
+        stored = fake.workflow(result.workflow_id or 0)
+        manager = next(v for v in stored.kickoff_fields if v.api_name == "manager")
+        assert manager.user_id == ann.id
+    assert [(p.item, p.field) for p in caught.value.problems] == [(0, "manager")]

@@ -100,6 +100,14 @@ async def test_plain_mappings_are_kickoff_values_and_get_the_default_name() -> N
     assert body["name"] == f"[{results[0].token}] {{{{client}}}} onboarding"
 
 
+async def test_default_name_for_a_starter_comes_from_the_template_list() -> None:
+    server = FakeServer(wf_name_template="{{client}} run")
+    server.detail_forbidden = True  # only admin template owners may read the detail
+    client = FakeClient(server)
+    [result] = await launch(client, [{"client": "A"}])
+    assert client.server.launches[0]["name"] == f"[{result.token}] {{{{client}}}} run"
+
+
 async def test_default_name_without_a_name_template_is_the_servers_default() -> None:
     client = FakeClient(FakeServer(wf_name_template=None))
     [result] = await launch(client, [{"client": "A"}])

@@ -149,3 +149,15 @@ async def test_connect_error_retried_then_raises_connection_error() -> None:
 
 def test_ok_json_helper() -> None:
     assert ok_json(b"{}").endswith(b"\r\n\r\n{}")
+
+
+def test_classification_table() -> None:
+    request = httpx.Request("POST", "http://x/")
+    assert classify(httpx.ConnectError("x", request=request)) is SendFailure.NOT_SENT
+    assert classify(httpx.PoolTimeout("x", request=request)) is SendFailure.NOT_SENT
+    assert classify(httpx.ReadTimeout("x", request=request)) is SendFailure.MAYBE_SENT
+    assert classify(httpx.WriteTimeout("x", request=request)) is SendFailure.MAYBE_SENT
+    assert classify(httpx.RemoteProtocolError("x", request=request)) is SendFailure.MAYBE_SENT
+    assert classify(httpx.DecodingError("x", request=request)) is SendFailure.MAYBE_SENT
+    assert classify(httpx.UnsupportedProtocol("x", request=request)) is SendFailure.FATAL
+    assert classify(ValueError("x")) is None

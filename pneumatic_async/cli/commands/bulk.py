@@ -39,7 +39,14 @@ from pneumatic_async.errors import ConfigurationError, FieldProblem, InvalidValu
 if TYPE_CHECKING:
     from pneumatic_async.cli.context import Context
 
-__all__ = ["BulkSummary", "default_failed_path", "failed_record", "register"]
+__all__ = [
+    "BulkSummary",
+    "default_failed_path",
+    "error_text",
+    "failed_record",
+    "item_values",
+    "register",
+]
 
 STATUSES = ("launched", "reconciled", "resumed", "failed", "invalid")
 
@@ -55,21 +62,46 @@ def register(commands: argparse._SubParsersAction[Parser], common: Parser) -> No
         "with row and field and nothing is launched (unless --skip-invalid).",
     )
     bulk.add_argument("template_id", type=object_id, metavar="TEMPLATE_ID")
-    bulk.add_argument("--from", dest="source", required=True, metavar="FILE",
-                      help="items: .csv/.tsv (header = field api_names) or .jsonl")  # fmt: skip
-    bulk.add_argument("--concurrency", type=positive_int, default=20, metavar="N",
-                      help="launches in flight at once (default 20)")  # fmt: skip
-    bulk.add_argument("--journal", metavar="FILE",
-                      help="SQLite file recording each item; run again with it to resume")  # fmt: skip
-    bulk.add_argument("--failed-out", metavar="FILE",
-                      help="where to write failed items (default: <FILE>.failed.jsonl)")  # fmt: skip
-    bulk.add_argument("--skip-invalid", action="store_true",
-                      help="launch the valid items and report the invalid ones as failed")  # fmt: skip
-    bulk.add_argument("--token-field", metavar="API_NAME",
-                      help="a string/text kickoff field to carry the launch token "
-                      "(default: the workflow name)")  # fmt: skip
-    bulk.add_argument("--rate-limit", type=float, metavar="PER_SECOND",
-                      help="at most this many launches per second")  # fmt: skip
+    bulk.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="FILE",
+        help="items: .csv/.tsv (header = field api_names) or .jsonl",
+    )
+    bulk.add_argument(
+        "--concurrency",
+        type=positive_int,
+        default=20,
+        metavar="N",
+        help="launches in flight at once (default 20)",
+    )
+    bulk.add_argument(
+        "--journal",
+        metavar="FILE",
+        help="SQLite file recording each item; run again with it to resume",
+    )
+    bulk.add_argument(
+        "--failed-out",
+        metavar="FILE",
+        help="where to write failed items (default: <FILE>.failed.jsonl)",
+    )
+    bulk.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="launch the valid items and report the invalid ones as failed",
+    )
+    bulk.add_argument(
+        "--token-field",
+        metavar="API_NAME",
+        help="a string/text kickoff field to carry the launch token (default: the workflow name)",
+    )
+    bulk.add_argument(
+        "--rate-limit",
+        type=float,
+        metavar="PER_SECOND",
+        help="at most this many launches per second",
+    )
     bulk.add_argument("--no-progress", action="store_true", help="do not draw a progress bar")
     bulk.set_defaults(handler=bulk_run)
 
@@ -128,19 +160,32 @@ def item_values(item: LaunchItem) -> dict[str, Any]:
     return values
 
 
+def error_text(result: LaunchResult) -> str | None:
+    """A result's error on one line; for invalid items, the fields and messages only."""
+    error = result.error
+    if error is None:
+        return None
+    if isinstance(error, InvalidValuesError):
+        return "; ".join(f"field {p.field!r}: {one_line(p.message)}" for p in error.problems)
+    return one_line(str(error))
+
+
 def failed_record(result: LaunchResult, row: int | None) -> dict[str, Any]:
     """One line of the failed-items file for a result that did not launch."""
     error = result.error
-    return {
+    record: dict[str, Any] = {
         "row": row,
         "index": result.index,
         "status": result.status,
-        "error": one_line(str(error)) if error is not None else None,
+        "error": error_text(result),
         "error_type": type(error).__name__ if error is not None else None,
         "token": result.token,
         "attempts": result.attempts,
         "item": item_values(result.item),
     }
+    if isinstance(error, InvalidValuesError):
+        record["problems"] = [{"field": p.field, "message": p.message} for p in error.problems]
+    return record
 
 
 def _write_jsonl(path: str, records: Sequence[dict[str, Any]]) -> None:
@@ -158,7 +203,7 @@ async def bulk_run(ctx: Context, args: argparse.Namespace) -> int:
     """Validate every item, launch them concurrently, print a summary, write the failures."""
     client = ctx.client
     out = ctx.output
-    if not Path(args.source).is_file():
+    if not await anyio.Path(args.source).is_file():
         raise InputError(f"{args.source}: no such file")
     if args.rate_limit is not None and not args.rate_limit > 0:
         raise InputError(f"--rate-limit must be a positive number, got {args.rate_limit}")
@@ -258,7 +303,7 @@ async def bulk_run(ctx: Context, args: argparse.Namespace) -> int:
                         "status": r.status,
                         "workflow_id": r.workflow_id,
                         "token": r.token,
-                        "error": one_line(str(r.error)) if r.error is not None else None,
+                        "error": error_text(r),
                     }
                     for r in ordered
                 ],
@@ -273,17 +318,17 @@ def _print_summary(
     ctx: Context, summary: BulkSummary, failures: Sequence[LaunchResult], source: ItemSource
 ) -> None:
     out = ctx.output
+    out.line(f"bulk-run of template {summary.template_id} from {summary.source}")
     out.table(
         ["status", Column("items", numeric=True)],
         [(status, getattr(summary, status)) for status in STATUSES if getattr(summary, status)],
-        title=f"bulk-run of template {summary.template_id} from {summary.source}",
     )
     out.line(
         f"{summary.total} item(s) in {summary.elapsed_s:.2f} s "
         f"({summary.launches_per_s:.1f} launches/s)"
     )
     for result in failures[:10]:
-        error = one_line(str(result.error)) if result.error is not None else result.status
+        error = error_text(result) or "-"
         out.line(f"  {source.unit} {source.row_of(result.index)}: {result.status}: {error}")
     if len(failures) > 10:
         out.line(f"  ... and {len(failures) - 10} more")

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import anyio
+
 from pneumatic_async.cli.errors import InputError
 from pneumatic_async.cli.parsing import Parser
 
@@ -32,7 +34,7 @@ def register(commands: argparse._SubParsersAction[Parser], common: Parser) -> No
 async def upload_file(ctx: Context, args: argparse.Namespace) -> int:
     """Upload through the file service (streamed; at most 100 MiB)."""
     path = Path(args.path)
-    if not path.is_file():
+    if not await anyio.Path(path).is_file():
         raise InputError(f"{args.path}: no such file")
     if args.name:
         uploaded = await ctx.client.files.upload(path, filename=args.name)

@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from pneumatic_async.cli.assignments import Assignment, parse_assignments, resolve_values
+from pneumatic_async.cli.commands._lists import take
 from pneumatic_async.cli.errors import InputError
 from pneumatic_async.cli.output import Column
 from pneumatic_async.cli.parsing import Parser, non_negative_int, object_id
@@ -27,8 +28,13 @@ def register(commands: argparse._SubParsersAction[Parser], common: Parser) -> No
         "list", parents=[common], help="list the tasks of the key's user (active by default)"
     )
     listing.add_argument("--completed", action="store_true", help="list completed tasks instead")
-    listing.add_argument("--limit", type=non_negative_int, default=50, metavar="N",
-                         help="show at most N tasks (default 50; 0: all)")  # fmt: skip
+    listing.add_argument(
+        "--limit",
+        type=non_negative_int,
+        default=50,
+        metavar="N",
+        help="show at most N tasks (default 50; 0: all)",
+    )
     listing.set_defaults(handler=list_tasks)
 
     complete = actions.add_parser(
@@ -39,9 +45,14 @@ def register(commands: argparse._SubParsersAction[Parser], common: Parser) -> No
         "key:=JSON or key=@FILE (upload to a file field) arguments, keyed by field api_name.",
     )
     complete.add_argument("task_id", type=object_id, metavar="TASK_ID")
-    complete.add_argument("--output", nargs="+", action="extend", default=[],
-                          metavar="JSON|KEY=VALUE",
-                          help="output values: a JSON object or key=value pairs")  # fmt: skip
+    complete.add_argument(
+        "--output",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="JSON|KEY=VALUE",
+        help="output values: a JSON object or key=value pairs",
+    )
     complete.set_defaults(handler=complete_task)
 
 
@@ -65,19 +76,19 @@ def parse_output_arguments(items: list[str]) -> tuple[dict[str, Any], list[Assig
 
 async def list_tasks(ctx: Context, args: argparse.Namespace) -> int:
     """``GET /v3/tasks``: the key user's active (or completed) tasks."""
-    tasks = await ctx.client.tasks.list(
-        is_completed=args.completed, max_items=args.limit or None
-    ).collect()
+    tasks = await take(ctx.client.tasks.list(is_completed=args.completed), args.limit)
     out = ctx.output
     if out.json_mode:
         out.json(tasks)
         return 0
     out.table(
         [Column("id", numeric=True), "task", "workflow", "status", "started", "due"],
-        ((t.id, t.name, t.workflow_name, t.status, t.date_started_tsp, t.due_date_tsp)
-         for t in tasks),
+        (
+            (t.id, t.name, t.workflow_name, t.status, t.date_started_tsp, t.due_date_tsp)
+            for t in tasks
+        ),
         empty="no completed tasks" if args.completed else "no active tasks",
-    )  # fmt: skip
+    )
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from pneumatic_async.cli.commands._lists import take
 from pneumatic_async.cli.output import Column
 from pneumatic_async.cli.parsing import Parser, non_negative_int, object_id
 
@@ -25,12 +26,23 @@ def register(commands: argparse._SubParsersAction[Parser], common: Parser) -> No
     )
     listing.add_argument("--search", metavar="TEXT", help="only templates matching TEXT")
     state = listing.add_mutually_exclusive_group()
-    state.add_argument("--active", dest="is_active", action="store_const", const=True,
-                       help="only active templates")  # fmt: skip
-    state.add_argument("--drafts", dest="is_active", action="store_const", const=False,
-                       help="only inactive templates (drafts)")  # fmt: skip
-    listing.add_argument("--limit", type=non_negative_int, default=0, metavar="N",
-                         help="show at most N templates (default: all)")  # fmt: skip
+    state.add_argument(
+        "--active", dest="is_active", action="store_const", const=True, help="only active templates"
+    )
+    state.add_argument(
+        "--drafts",
+        dest="is_active",
+        action="store_const",
+        const=False,
+        help="only inactive templates (drafts)",
+    )
+    listing.add_argument(
+        "--limit",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="show at most N templates (default: all)",
+    )
     listing.set_defaults(handler=list_templates)
 
     show = actions.add_parser(
@@ -42,26 +54,36 @@ def register(commands: argparse._SubParsersAction[Parser], common: Parser) -> No
 
 async def list_templates(ctx: Context, args: argparse.Namespace) -> int:
     """``GET /templates``: id, name, active, tasks, kickoff fields."""
-    options: dict[str, Any] = {"max_items": args.limit or None}
+    options: dict[str, Any] = {}
     if args.search:
         options["search"] = args.search
     if args.is_active is not None:
         options["is_active"] = args.is_active
-    templates = await ctx.client.templates.list(**options).collect()
+    templates = await take(ctx.client.templates.list(**options), args.limit)
     out = ctx.output
     if out.json_mode:
         out.json(templates)
         return 0
     out.table(
-        [Column("id", numeric=True), "name", "active", Column("tasks", numeric=True),
-         "kickoff fields"],
+        [
+            Column("id", numeric=True),
+            "name",
+            "active",
+            Column("tasks", numeric=True),
+            "kickoff fields",
+        ],
         (
-            (t.id, t.name, t.is_active, t.tasks_count,
-             ", ".join(f.api_name for f in t.kickoff.fields))
+            (
+                t.id,
+                t.name,
+                t.is_active,
+                t.tasks_count,
+                ", ".join(f.api_name for f in sorted(t.kickoff.fields, key=lambda f: f.order)),
+            )
             for t in templates
         ),
         empty="no templates",
-    )  # fmt: skip
+    )
     return 0
 
 
@@ -109,24 +131,35 @@ def print_template(ctx: Context, template: Template) -> None:
         ["api_name", "name", "type", "required", "choices"],
         (
             (f.api_name, f.name, f.type, f.is_required, [s.value for s in f.selections])
-            for f in template.kickoff.fields
+            for f in sorted(template.kickoff.fields, key=lambda f: f.order)
         ),
         title="Kickoff fields",
         empty="no kickoff fields",
     )
     out.line()
     out.table(
-        [Column("#", numeric=True), "api_name", "name", "performers", "conditions",
-         "output fields"],
+        [
+            Column("#", numeric=True),
+            "api_name",
+            "name",
+            "performers",
+            "conditions",
+            "output fields",
+        ],
         (
-            (t.number, t.api_name, t.name, _performers_text(t),
-             "; ".join(_condition_text(c) for c in t.conditions),
-             ", ".join(f"{f.api_name} ({f.type})" for f in t.fields))
+            (
+                t.number,
+                t.api_name,
+                t.name,
+                _performers_text(t),
+                "; ".join(_condition_text(c) for c in t.conditions),
+                ", ".join(f"{f.api_name} ({f.type})" for f in t.fields),
+            )
             for t in template.tasks
         ),
         title="Tasks",
         empty="no tasks",
-    )  # fmt: skip
+    )
 
 
 async def show_template(ctx: Context, args: argparse.Namespace) -> int:
