@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from pneumatic_async import Pneumatic
@@ -366,17 +367,19 @@ async def test_concurrency_limit_queues_inside_the_sdk() -> None:
         nonlocal in_flight, peak
         in_flight += 1
         peak = max(peak, in_flight)
-        await anyio.sleep(0)
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
+        await anyio.lowlevel.checkpoint()
         in_flight -= 1
         return httpx.Response(200, json=[])
 
     async with Pneumatic(
-        api_key=API_KEY, base_url=BASE_URL, transport=httpx.MockTransport(handler), max_concurrency=5
-    ) as client:
-        async with anyio.create_task_group() as tg:
-            for _ in range(200):
-                tg.start_soon(client.request, "GET", "/templates")
+        api_key=API_KEY,
+        base_url=BASE_URL,
+        transport=httpx.MockTransport(handler),
+        max_concurrency=5,
+    ) as client, anyio.create_task_group() as tg:
+        for _ in range(200):
+            tg.start_soon(client.request, "GET", "/templates")
     assert peak == 5
 
 
@@ -400,7 +403,10 @@ async def test_per_call_timeout() -> None:
     async with make_client(seen) as client:
         await client.request("GET", "/templates", timeout=1.5)
     assert seen.requests[0].extensions["timeout"] == {
-        "connect": 1.5, "read": 1.5, "write": 1.5, "pool": 1.5
+        "connect": 1.5,
+        "read": 1.5,
+        "write": 1.5,
+        "pool": 1.5,
     }
 
 

@@ -9,7 +9,6 @@ import pytest
 from pneumatic_async._http import httpx
 from pneumatic_async.errors import ResponseValidationError
 from pneumatic_async.pagination import Paginator, parse_page
-
 from tests.core.test_client import Recorder, make_client
 
 

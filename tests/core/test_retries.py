@@ -21,7 +21,11 @@ FATAL = Outcome(kind=OutcomeKind.FATAL)
 
 def _decide(idempotent: bool, outcome: Outcome, attempt: int = 1, elapsed: float = 0.0) -> Action:
     return decide(
-        POLICY, idempotent=idempotent, outcome=outcome, attempt=attempt, elapsed=elapsed,
+        POLICY,
+        idempotent=idempotent,
+        outcome=outcome,
+        attempt=attempt,
+        elapsed=elapsed,
         rand=lambda: 0.5,
     ).action
 
@@ -99,22 +103,34 @@ def test_backoff_full_jitter_bounds(retry: int, rand: float, expected: float) ->
 def test_retry_after_is_honoured_and_capped() -> None:
     policy = RetryPolicy(max_retry_after=30.0, deadline=None)
     honoured = decide(
-        policy, idempotent=False, outcome=Outcome.status(429, retry_after=12.0), attempt=1,
-        elapsed=0.0, rand=lambda: 0.0,
+        policy,
+        idempotent=False,
+        outcome=Outcome.status(429, retry_after=12.0),
+        attempt=1,
+        elapsed=0.0,
+        rand=lambda: 0.0,
     )
     assert honoured.action is Action.RETRY
     assert honoured.delay == 12.0
     capped = decide(
-        policy, idempotent=True, outcome=Outcome.status(503, retry_after=3600.0), attempt=1,
-        elapsed=0.0, rand=lambda: 0.0,
+        policy,
+        idempotent=True,
+        outcome=Outcome.status(503, retry_after=3600.0),
+        attempt=1,
+        elapsed=0.0,
+        rand=lambda: 0.0,
     )
     assert capped.delay == 30.0
 
 
 def test_retry_after_never_shortens_backoff() -> None:
     decision = decide(
-        POLICY, idempotent=True, outcome=Outcome.status(503, retry_after=0.1), attempt=3,
-        elapsed=0.0, rand=lambda: 1.0,
+        POLICY,
+        idempotent=True,
+        outcome=Outcome.status(503, retry_after=0.1),
+        attempt=3,
+        elapsed=0.0,
+        rand=lambda: 1.0,
     )
     assert decision.delay == 4.0
 

@@ -58,7 +58,7 @@ async def test_drop_after_send_is_maybe_sent() -> None:
 
 
 async def _truncate(head: bytes, stream: SocketStream) -> None:
-    await stream.send(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"id\": 1")
+    await stream.send(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"id": 1')
     await stream.aclose()
 
 
