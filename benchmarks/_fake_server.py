@@ -19,8 +19,20 @@ TEMPLATE = {
     "is_active": True,
     "kickoff": {
         "fields": [
-            {"order": 1, "name": "Client", "type": "string", "api_name": "client", "is_required": True},
-            {"order": 2, "name": "Notes", "type": "text", "api_name": "notes", "is_required": False},
+            {
+                "order": 1,
+                "name": "Client",
+                "type": "string",
+                "api_name": "client",
+                "is_required": True,
+            },
+            {
+                "order": 2,
+                "name": "Notes",
+                "type": "text",
+                "api_name": "notes",
+                "is_required": False,
+            },
             {
                 "order": 3,
                 "name": "Tier",

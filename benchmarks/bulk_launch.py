@@ -134,10 +134,17 @@ def measure(name: str, base: str, key: str, template_id: int, n: int) -> tuple[f
     return n / wall, cpu / n * 1000
 
 
-def run_latency(latency_ms: float, rounds: int, launches: int) -> dict[str, list[tuple[float, float]]]:
+def run_latency(
+    latency_ms: float, rounds: int, launches: int
+) -> dict[str, list[tuple[float, float]]]:
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("_fake_server.py")), str(port), str(latency_ms)],
+        [
+            sys.executable,
+            str(Path(__file__).with_name("_fake_server.py")),
+            str(port),
+            str(latency_ms),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -170,9 +177,10 @@ def table(latency_ms: float, results: dict[str, list[tuple[float, float]]]) -> l
         "|---|---|---|---|---|",
     ]
     for name in results:
+        vs_docs = rate[name] / rate["docs-way"]
+        vs_httpx = rate[name] / rate["raw-httpx"]
         lines.append(
-            f"| {name} | {rate[name]:,.0f} | {cpu[name]:.2f} | {rate[name] / rate['docs-way']:.1f}x "
-            f"| {rate[name] / rate['raw-httpx']:.1f}x |"
+            f"| {name} | {rate[name]:,.0f} | {cpu[name]:.2f} | {vs_docs:.1f}x | {vs_httpx:.1f}x |"
         )
     return lines
 
@@ -195,7 +203,7 @@ def main() -> None:
         "",
     ]
     for latency in (float(x) for x in args.latencies.split(",")):
-        lines += table(latency, run_latency(latency, args.rounds, args.launches)) + [""]
+        lines += [*table(latency, run_latency(latency, args.rounds, args.launches)), ""]
     lines.append(
         f"Command: `python -m benchmarks.bulk_launch --rounds {args.rounds} --launches "
         f"{args.launches} --write`"

@@ -108,7 +108,9 @@ CONTENDERS: dict[str, Callable[[str], object]] = {
 }
 
 
-async def run(rounds: int, requests: int, concurrency: int, base: str) -> dict[str, list[tuple[float, float]]]:
+async def run(
+    rounds: int, requests: int, concurrency: int, base: str
+) -> dict[str, list[tuple[float, float]]]:
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in CONTENDERS}
     for _ in range(rounds):
         for name, make in CONTENDERS.items():  # interleaved: A B C D, A B C D, ...
@@ -129,7 +131,9 @@ def main() -> None:
         f.write(json.dumps(body).encode())
     port = free_port()
     with process(str(Path(__file__).with_name("_minimal_server.py")), str(port), f.name):
-        results = asyncio.run(run(args.rounds, args.requests, args.concurrency, f"http://127.0.0.1:{port}"))
+        results = asyncio.run(
+            run(args.rounds, args.requests, args.concurrency, f"http://127.0.0.1:{port}")
+        )
 
     base_cpu = median([cpu for cpu, _ in results["raw-aiohttp-transport"]])
     lines = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -37,9 +38,12 @@ async def post(content: bytes, token: str = "s3cr3t") -> httpx.Response:
 
 
 @requires_shared
-@pytest.mark.parametrize("path", deliveries(), ids=lambda p: p.name)
-async def test_every_captured_delivery_is_parsed(path: Path) -> None:
-    delivery = json.loads(path.read_text())
+@pytest.mark.parametrize(
+    "delivery",
+    [json.loads(p.read_text()) for p in deliveries()],
+    ids=[p.name for p in deliveries()],
+)
+async def test_every_captured_delivery_is_parsed(delivery: dict[str, Any]) -> None:
     raw = delivery["body"] if isinstance(delivery["body"], str) else json.dumps(delivery["body"])
     response = await post(raw.encode())
     assert response.status_code == 200

@@ -372,12 +372,15 @@ async def test_concurrency_limit_queues_inside_the_sdk() -> None:
         in_flight -= 1
         return httpx.Response(200, json=[])
 
-    async with Pneumatic(
-        api_key=API_KEY,
-        base_url=BASE_URL,
-        transport=httpx.MockTransport(handler),
-        max_concurrency=5,
-    ) as client, anyio.create_task_group() as tg:
+    async with (
+        Pneumatic(
+            api_key=API_KEY,
+            base_url=BASE_URL,
+            transport=httpx.MockTransport(handler),
+            max_concurrency=5,
+        ) as client,
+        anyio.create_task_group() as tg,
+    ):
         for _ in range(200):
             tg.start_soon(client.request, "GET", "/templates")
     assert peak == 5
@@ -426,7 +429,7 @@ async def test_closed_client_refuses_requests() -> None:
 
 def test_unclosed_client_warns_on_collection() -> None:
     client = make_client(Recorder())
-    with pytest.warns(ResourceWarning, match="unclosed Pneumatic"):
+    with pytest.warns(ResourceWarning, match="unclosed Pneumatic"):  # noqa: PT031
         del client
         gc.collect()
 

@@ -89,10 +89,12 @@ def test_sdk_post_dropped_over_a_socket_is_ambiguous(backend: str) -> None:
         await stream.aclose()
 
     async def main() -> None:
-        async with serve(count_and_drop) as base:
-            async with Pneumatic(api_key=API_KEY, base_url=base) as client:
-                with pytest.raises(AmbiguousOutcomeError):
-                    await client.request("POST", "/templates/1/run", json={})
+        async with (
+            serve(count_and_drop) as base,
+            Pneumatic(api_key=API_KEY, base_url=base) as client,
+        ):
+            with pytest.raises(AmbiguousOutcomeError):
+                await client.request("POST", "/templates/1/run", json={})
 
     anyio.run(main, backend=backend)
     assert requests == 1

@@ -32,7 +32,8 @@ async def test_list_sends_filters_and_limit(router: respx.MockRouter, client: Pn
     assert tasks[0].id == 4
     assert tasks[0].status == TaskStatus.ACTIVE
     assert tasks[0].template_task_api_name == "task-review"
-    assert tasks[0].date_started_tsp is not None and tasks[0].date_started_tsp.tzinfo is UTC
+    assert tasks[0].date_started_tsp is not None
+    assert tasks[0].date_started_tsp.tzinfo is UTC
 
 
 async def test_get_decodes_the_task(router: respx.MockRouter, client: Pneumatic) -> None:
