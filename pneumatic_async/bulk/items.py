@@ -113,7 +113,9 @@ def check_item(item: LaunchItem, index: int, *, now: float | None = None) -> lis
 
 def _due_date_problem(value: Any, now: float) -> str | None:
     if isinstance(value, datetime):
-        seconds = value.timestamp()  # a naive datetime is local time, as everywhere in the SDK
+        from pneumatic_async.values import epoch_seconds
+
+        seconds = float(epoch_seconds(value))  # a naive datetime is UTC, as in values/run
     elif isinstance(value, int | float) and not isinstance(value, bool):
         seconds = float(value)
         if not math.isfinite(seconds):
