@@ -44,5 +44,5 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Run the benchmarks (results go to benchmarks/RESULTS.md)."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[bench]")
     session.run("python", "-m", "benchmarks.run_all", *session.posargs)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from pneumatic_async._client import BaseClient, Pneumatic
+from pneumatic_async._flowdash import Flowdash
 from pneumatic_async._options import DEFAULT_TIMEOUT, Timeout
 from pneumatic_async._types import NOT_GIVEN, NotGiven
 from pneumatic_async.errors import (
@@ -35,7 +36,9 @@ from pneumatic_async.errors import (
     UnprocessableEntityError,
     UploadError,
 )
+from pneumatic_async.events import WebhookEvent, parse_event
 from pneumatic_async.pagination import Page, Paginator
+from pneumatic_async.resources.files import files_value
 from pneumatic_async.retries import RetryEvent, RetryPolicy
 
 __version__ = "0.1.0"
@@ -53,6 +56,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "FieldProblem",
+    "Flowdash",
     "InternalServerError",
     "InvalidValuesError",
     "InvalidWebhookPayloadError",
@@ -71,5 +75,8 @@ __all__ = [
     "Timeout",
     "UnprocessableEntityError",
     "UploadError",
+    "WebhookEvent",
     "__version__",
+    "files_value",
+    "parse_event",
 ]

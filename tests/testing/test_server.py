@@ -157,3 +157,17 @@ async def test_cli_serves_until_ctrl_c() -> None:
         with anyio.fail_after(20):
             code = await process.wait()
     assert code == 0
+
+
+def test_bound_socket_is_tcp_so_asyncio_disables_nagle() -> None:
+    import socket as _socket
+
+    from pneumatic_async.testing.server import bind_socket
+
+    sock = bind_socket("127.0.0.1", 0)
+    try:
+        # asyncio sets TCP_NODELAY on accepted connections only for proto IPPROTO_TCP; without
+        # it every response of the served fake waited ~40 ms for a delayed ACK.
+        assert sock.proto == _socket.IPPROTO_TCP
+    finally:
+        sock.close()
