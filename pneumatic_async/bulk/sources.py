@@ -153,7 +153,7 @@ def read_csv(
                         f"{len(columns)} columns in the header"
                     )
                 record = {
-                    column: _cell(types.get(column), cell)
+                    column: text_value(types.get(column), cell)
                     for column, cell in zip(columns, cells, strict=False)
                     if cell.strip() != ""
                 }
@@ -192,9 +192,13 @@ def read_jsonl(path: str | os.PathLike[str], *, encoding: str = "utf-8-sig") -> 
     return ItemSource(path=fspath, unit="line", items=items, rows=rows, problems=problems)
 
 
-def _cell(field_type: str | None, text: str) -> Any:
-    """A CSV cell as the encoder wants it for a field of ``field_type`` (unconvertible: as is,
-    for the encoder to report)."""
+def text_value(field_type: str | None, text: str) -> Any:
+    """Text (a CSV cell, a CLI ``key=value``) as the encoder wants it for a ``field_type`` field.
+
+    Checkbox: a JSON array or ``;``-separated choices; date: epoch seconds, ISO date or datetime;
+    user: a digit string becomes a user id. Unconvertible text is returned as is, for the value
+    encoder to report.
+    """
     if field_type == "checkbox":
         stripped = text.strip()
         if stripped.startswith("["):

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import attrs
 
+from pneumatic_async.bulk.sources import text_value
 from pneumatic_async.cli.errors import InputError
 from pneumatic_async.values import FieldSpec
 
@@ -90,47 +90,12 @@ def load_json_object(path: str) -> dict[str, Any]:
     return data
 
 
-def _split_choices(text: str) -> Any:
-    stripped = text.strip()
-    if stripped.startswith("["):
-        try:
-            parsed = json.loads(stripped)
-        except ValueError:
-            return text
-        return parsed if isinstance(parsed, list) else text
-    return [choice.strip() for choice in stripped.split(";") if choice.strip()]
-
-
-def _date(text: str) -> Any:
-    stripped = text.strip()
-    try:
-        float(stripped)
-    except ValueError:
-        pass
-    else:
-        return stripped  # epoch seconds: the encoder takes numeric strings
-    try:
-        return date.fromisoformat(stripped)
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(stripped.replace("Z", "+00:00"))
-    except ValueError:
-        return text  # left for the encoder to report
-
-
 def convert_text(spec: FieldSpec | None, text: str) -> Any:
     """A ``key=value`` text as the value encoder wants it for the field's type."""
     field_type = spec.type if spec is not None else None
-    if field_type == "checkbox":
-        return _split_choices(text)
-    if field_type == "date":
-        return _date(text)
-    if field_type == "user" and text.strip().isdigit():
-        return int(text.strip())
     if field_type == "file":
         return [text]
-    return text
+    return text_value(field_type, text)
 
 
 async def resolve_values(
