@@ -12,7 +12,6 @@ import sys
 import traceback
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
 
 import anyio
 
@@ -20,7 +19,7 @@ from pneumatic_async import __version__
 from pneumatic_async.cli.commands import bulk, demo, files, run, tasks, templates, webhooks
 from pneumatic_async.cli.commands import workflows as workflows_commands
 from pneumatic_async.cli.context import open_context
-from pneumatic_async.cli.errors import ExitCode, exit_code_for, message_for
+from pneumatic_async.cli.errors import CliError, ExitCode, exit_code_for, message_for
 from pneumatic_async.cli.output import Output
 from pneumatic_async.cli.parsing import Parser, add_global_options, global_options_parser
 from pneumatic_async.errors import PneumaticError
@@ -67,8 +66,6 @@ def _leaf_errors(exc: BaseException) -> list[BaseException]:
 
 def _expected(exc: BaseException) -> bool:
     """Errors reported as one line (the rest are bugs: one line too, traceback with --debug)."""
-    from pneumatic_async.cli.errors import CliError
-
     return isinstance(exc, PneumaticError | CliError | OSError | ValueError | KeyboardInterrupt)
 
 
@@ -105,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return anyio.run(partial(_run, args, output), backend="asyncio")
     except BaseException as exc:  # reported as one line below; anything else re-raised
         leaves = _leaf_errors(exc)
-        first: Any = next((e for e in leaves if _expected(e)), leaves[0])
+        first = next((e for e in leaves if _expected(e)), leaves[0])
         if isinstance(first, SystemExit | GeneratorExit):
             raise
         if not _expected(first):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -39,7 +40,7 @@ class Context:
 
 
 @asynccontextmanager
-async def open_context(args: Any, output: Output) -> AsyncIterator[Context]:
+async def open_context(args: argparse.Namespace, output: Output) -> AsyncIterator[Context]:
     """The command's :class:`Context` from the global options; the client is closed on exit.
 
     ``--sandbox`` builds a seeded fake server (no key needed). Otherwise the API key comes from

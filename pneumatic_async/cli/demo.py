@@ -237,7 +237,9 @@ async def _drive(client: Pneumatic, index: int, workflow_id: int, tally: _Tally)
 
 def _step(console: Console | None, started: float, text: str) -> None:
     if console is not None:
-        console.print(f"[green]✓[/green] {escape(text)} [dim]({time.monotonic() - started:.2f} s)")
+        console.print(
+            f"[green]✓[/green] {escape(text)} [dim](at {time.monotonic() - started:.2f} s)"
+        )
 
 
 async def run_demo(
@@ -300,7 +302,8 @@ async def run_demo(
 
         async with anyio.create_task_group() as group:
             for result in results:
-                assert result.workflow_id is not None
+                if result.workflow_id is None:
+                    raise DemoError(f"launch {result.index} has no workflow id")
                 group.start_soon(drive, result.index, result.workflow_id)
         completed = tally.via_workflows + tally.via_tasks
         _step(

@@ -6,7 +6,7 @@ code  meaning
 0     success
 1     the API answered with an error, a request failed, or some items of a bulk run failed
 2     bad usage or bad input (unknown option, malformed ``key=value``, unreadable or invalid file,
-      values the template rejects)
+      values the template rejects, an argument the SDK refuses before sending)
 3     missing or invalid configuration (no API key, malformed base URL)
 130   interrupted (Ctrl-C)
 ====  ==========================================================================================
@@ -58,6 +58,8 @@ def exit_code_for(exc: BaseException) -> ExitCode:
         return ExitCode.USAGE
     if isinstance(exc, OSError):  # an input file that cannot be read
         return ExitCode.USAGE
+    if isinstance(exc, ValueError) and not isinstance(exc, PneumaticError):
+        return ExitCode.USAGE  # an argument the SDK refused before sending (e.g. a webhook URL)
     if isinstance(exc, KeyboardInterrupt):
         return ExitCode.INTERRUPTED
     return ExitCode.FAILED

@@ -145,10 +145,17 @@ class Output:
         *,
         title: str | None = None,
         empty: str = "nothing found",
+        header: bool = True,
     ) -> None:
         """Print a table (cells through :func:`cell`); ``empty`` when there are no rows."""
         specs = [c if isinstance(c, Column) else Column(c) for c in columns]
-        table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+        table = Table(
+            title=title,
+            title_justify="left",
+            show_edge=False,
+            pad_edge=False,
+            show_header=header,
+        )
         for spec in specs:
             table.add_column(spec.header, justify="right" if spec.numeric else "left")
         count = 0

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from pneumatic_async.cli.output import one_line
 
-if TYPE_CHECKING:
-    from pneumatic_async.cli.context import Context
-
 __all__ = [
-    "Handler",
     "Parser",
     "add_global_options",
     "global_options_parser",
@@ -21,9 +16,6 @@ __all__ = [
     "object_id",
     "positive_int",
 ]
-
-#: A command: ``async def handler(ctx, args) -> exit code``.
-Handler = Callable[["Context", argparse.Namespace], Awaitable[int]]
 
 
 class Parser(argparse.ArgumentParser):

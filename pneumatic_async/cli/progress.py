@@ -1,4 +1,5 @@
-"""The ``bulk-run`` progress bar: done/total, failures, in flight, rate and ETA, on stderr."""
+"""The ``bulk-run`` progress bar on stderr: done/total, failures, in flight, rate, ETA (fits 80
+columns)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     TextColumn,
-    TimeElapsedColumn,
     TimeRemainingColumn,
 )
 from rich.progress import Progress as RichProgress
@@ -27,27 +27,26 @@ class BulkProgress:
     :attr:`last` still holds the latest snapshot.
     """
 
-    def __init__(self, total: int, *, console: Console, enabled: bool, label: str) -> None:
+    def __init__(self, total: int, *, console: Console, enabled: bool) -> None:
         self.total = total
         self.last: Progress | None = None
         self._bar: RichProgress | None = None
         self._task_id = None
         if enabled:
             self._bar = RichProgress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
+                BarColumn(bar_width=20),
                 MofNCompleteColumn(),
-                TextColumn("[red]{task.fields[failed]} failed"),
-                TextColumn("{task.fields[in_flight]} in flight"),
-                TextColumn("{task.fields[rate]:.1f}/s"),
-                TextColumn("elapsed"),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
+                TextColumn(
+                    "[red]{task.fields[failed]} failed[/red] · {task.fields[in_flight]} in flight"
+                    " · {task.fields[rate]:.0f}/s · ETA"
+                ),
                 TimeRemainingColumn(),
                 console=console,
                 transient=False,
             )
-            self._task_id = self._bar.add_task(label, total=total, failed=0, in_flight=0, rate=0.0)
+            self._task_id = self._bar.add_task(
+                "launch", total=total, failed=0, in_flight=0, rate=0.0
+            )
 
     @property
     def enabled(self) -> bool:

@@ -161,6 +161,7 @@ def test_an_interrupt_exits_130(
         (InputError("bad"), ExitCode.USAGE),
         (CliError("no key", ExitCode.CONFIG), ExitCode.CONFIG),
         (KeyboardInterrupt(), ExitCode.INTERRUPTED),
+        (ValueError("webhook url must be an absolute http(s) URL"), ExitCode.USAGE),
         (
             NotFoundError("Not found.", status_code=404, method="GET", path="/templates/9"),
             ExitCode.FAILED,

@@ -240,3 +240,124 @@ def test_files_upload_missing_file(cli: Run, tmp_path: Path) -> None:
     result = cli("--sandbox", "files", "upload", str(tmp_path / "nope.pdf"))
     assert result.code == 2
     assert "nope.pdf: no such file" in result.error_line()
+
+
+# -- tasks -------------------------------------------------------------------------------------
+
+
+def test_tasks_list_active(cli: Run) -> None:
+    result = cli("--sandbox", "tasks", "list")
+    assert result.code == 0, result.err
+    assert "Welcome ACME" in result.out
+    assert "Set up the account" in result.out
+    assert "Welcome Initech" in result.out
+    assert "Welcome Globex" not in result.out  # completed
+
+
+def test_tasks_list_completed_json(cli: Run) -> None:
+    result = cli("--sandbox", "--json", "tasks", "list", "--completed")
+    assert result.code == 0, result.err
+    assert [(t["id"], t["name"], t["status"]) for t in result.json()] == [
+        (3, "Welcome Globex", "completed")
+    ]
+
+
+def test_tasks_list_limit(cli: Run) -> None:
+    assert len(cli("--sandbox", "--json", "tasks", "list", "--limit", "2").json()) == 2
+
+
+def test_tasks_complete_with_key_values(cli: Run, sandbox: FakePneumatic) -> None:
+    result = cli("--sandbox", "tasks", "complete", "1", "--output", "note=Called them")
+    assert result.code == 0, result.err
+    assert result.out.strip() == (
+        "Completed task #1 'Welcome ACME' of workflow 'Onboarding ACME' (#1)"
+    )
+    workflow = sandbox.workflow(1)
+    assert [(t.api_name, t.status) for t in workflow.tasks] == [
+        ("task-welcome", "completed"),
+        ("task-setup", "active"),
+    ]
+    note = workflow.field_value("note")
+    assert note is not None
+    assert note.value == "Called them"
+
+
+def test_tasks_complete_with_a_json_object(cli: Run, sandbox: FakePneumatic) -> None:
+    result = cli(
+        "--sandbox", "--json", "tasks", "complete", "4", "--output", '{"account-id": "A-7"}'
+    )
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data["id"] == 4
+    assert data["status"] == "completed"
+    assert sandbox.workflow(2).status == 1  # the last task: the workflow is done
+
+
+def test_tasks_complete_without_output(cli: Run, sandbox: FakePneumatic) -> None:
+    assert cli("--sandbox", "tasks", "complete", "5").code == 0
+    assert sandbox.workflow(3).tasks[0].status == "completed"
+
+
+def test_tasks_complete_bad_output_exits_2_before_sending(cli: Run, sandbox: FakePneumatic) -> None:
+    result = cli("--sandbox", "tasks", "complete", "1", "--output", "nte=hi")
+    assert result.code == 2
+    assert 'did you mean "note"' in result.error_line()
+    assert sandbox.workflow(1).tasks[0].status == "active"
+    bad_json = cli("--sandbox", "tasks", "complete", "1", "--output", "{oops")
+    assert bad_json.code == 2
+    assert "not a JSON object" in bad_json.error_line()
+
+
+def test_tasks_complete_a_completed_task_is_an_api_error(cli: Run) -> None:
+    result = cli("--sandbox", "tasks", "complete", "3")
+    assert result.code == 1
+    assert result.error_line() == (
+        "pneumatic: error: 400 on POST /v2/tasks/3/complete: Available only for active tasks."
+    )
+
+
+# -- webhooks ----------------------------------------------------------------------------------
+
+
+def test_webhooks_list(cli: Run, sandbox: FakePneumatic) -> None:
+    result = cli("--sandbox", "webhooks", "list")
+    assert result.code == 0, result.err
+    events = ["task_completed", "task_returned", "workflow_completed", "workflow_started"]
+    lines = [line for line in result.out.splitlines() if "(not subscribed)" in line]
+    assert [line.split("│")[0].strip() for line in lines] == events
+
+
+def test_webhooks_subscribe_and_unsubscribe(cli: Run, sandbox: FakePneumatic) -> None:
+    url = "https://example.com/hooks"
+    result = cli("--sandbox", "webhooks", "subscribe", "all", url)
+    assert result.code == 0, result.err
+    assert result.out.strip() == f"Subscribed all to {url}"
+    subscribed = cli("--sandbox", "--json", "webhooks", "list").json()
+    assert {s["event"]: s["url"] for s in subscribed} == {
+        "task_completed": url,
+        "task_returned": url,
+        "workflow_completed": url,
+        "workflow_started": url,
+    }
+    result = cli("--sandbox", "--json", "webhooks", "unsubscribe", "workflow_started")
+    assert result.json() == {"event": "workflow_started", "subscribed": False}
+    after = {s["event"]: s["url"] for s in cli("--sandbox", "--json", "webhooks", "list").json()}
+    assert after["workflow_started"] is None
+    assert after["task_completed"] == url
+    assert cli("--sandbox", "webhooks", "unsubscribe", "all").code == 0
+    final = cli("--sandbox", "--json", "webhooks", "list").json()
+    assert all(s["url"] is None for s in final)
+
+
+def test_webhooks_subscribe_one_event(cli: Run, sandbox: FakePneumatic) -> None:
+    result = cli("--sandbox", "--json", "webhooks", "subscribe", "task_completed", "https://x.io/h")
+    assert result.json() == {"event": "task_completed", "url": "https://x.io/h", "subscribed": True}
+    listed = {s["event"]: s["url"] for s in cli("--sandbox", "--json", "webhooks", "list").json()}
+    assert listed["task_completed"] == "https://x.io/h"
+    assert listed["workflow_started"] is None
+
+
+def test_webhooks_subscribe_bad_url_exits_2(cli: Run) -> None:
+    result = cli("--sandbox", "webhooks", "subscribe", "task_completed", "notaurl")
+    assert result.code == 2
+    assert "notaurl" in result.error_line()

@@ -226,7 +226,6 @@ async def bulk_run(ctx: Context, args: argparse.Namespace) -> int:
         len(kept),
         console=out.err_console,
         enabled=out.interactive and not out.json_mode and not args.no_progress,
-        label=f"template {args.template_id}",
     )
     started = time.monotonic()
     try:

@@ -78,7 +78,7 @@ async def demo_command(output: Output, args: argparse.Namespace) -> int:
         return 0
     output.line()
     output.table(
-        ["", Column("", numeric=True)],
+        ["what", Column("count", numeric=True)],
         [
             ("templates created", 1),
             ("kickoff field types", len(summary.field_types)),
@@ -92,6 +92,7 @@ async def demo_command(output: Output, args: argparse.Namespace) -> int:
             ("elapsed", f"{summary.elapsed_seconds:.2f} s"),
         ],
         title="Summary",
+        header=False,
     )
     output.line()
     output.line(

@@ -11,7 +11,7 @@ from pneumatic_async.cli.parsing import Parser, non_negative_int, object_id
 
 if TYPE_CHECKING:
     from pneumatic_async.cli.context import Context
-    from pneumatic_async.models.templates import Condition, Template
+    from pneumatic_async.models.templates import Condition, Template, TemplateTask
 
 __all__ = ["register"]
 
@@ -100,7 +100,7 @@ def _condition_text(condition: Condition) -> str:
     return f"{condition.action}: " + " or ".join(rules)
 
 
-def _performers_text(template_task: Any) -> str:
+def _performers_text(template_task: TemplateTask) -> str:
     texts = []
     for performer in template_task.raw_performers:
         if performer.label:
