@@ -34,8 +34,8 @@ from pneumatic_async._http import httpx
 from pneumatic_async._http.aiohttp import AiohttpTransport
 
 CAPTURE = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared/api-docs/real-server/responses/80_templates_run_ok.json"
+    Path(__file__).resolve().parents[1]
+    / "tests/data/real-server/responses/80_templates_run_ok.json"
 )
 KEY = "pn-BENCHMARKbenchmarkBENCHMARK0001"
 BODY = {"name": "bench", "kickoff": {"requester-name": "Jane"}}

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from pneumatic_async._http import httpx
 from pneumatic_async.events import TaskCompletedEvent, WebhookEvent
 from pneumatic_async.fastapi import PneumaticEvent, require_token
-from tests.captures import RESPONSES, requires_shared
+from tests.captures import RESPONSES
 
 received: list[WebhookEvent] = []
 app = FastAPI()
@@ -37,7 +37,6 @@ async def post(content: bytes, token: str = "s3cr3t") -> httpx.Response:
         )
 
 
-@requires_shared
 @pytest.mark.parametrize(
     "delivery",
     [json.loads(p.read_text()) for p in deliveries()],

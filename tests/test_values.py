@@ -34,7 +34,7 @@ from pneumatic_async.values import (
     specs_from_workflow,
     user_ids_in,
 )
-from tests.captures import body, requires_shared
+from tests.captures import body
 
 FILE_URL = "https://api.pneumatic.test/files/f1a2"
 
@@ -355,7 +355,6 @@ def test_find_spec() -> None:
 # Specs from the real server's objects
 
 
-@requires_shared
 def test_specs_from_template_capture() -> None:
     template = structure(body("74_templates_get"), Template)
     specs = specs_from_template(template)
@@ -383,7 +382,6 @@ def test_specs_from_template_capture() -> None:
     assert encoded == {"department": "Engineering"}
 
 
-@requires_shared
 def test_run_capture_kickoff_encodes_to_what_was_accepted() -> None:
     """The kickoff the real server accepted in capture 80, written with Python values."""
     from tests.captures import capture
@@ -400,7 +398,6 @@ def test_run_capture_kickoff_encodes_to_what_was_accepted() -> None:
     assert encoded == sent
 
 
-@requires_shared
 def test_specs_from_list_item_capture() -> None:
     [item] = structure(body("70_templates_list"), list[TemplateListItem])
     specs = specs_from_list_item(item)
@@ -412,7 +409,6 @@ def test_specs_from_list_item_capture() -> None:
     )
 
 
-@requires_shared
 def test_specs_from_task_capture() -> None:
     task = structure(body("100_v2_tasks_get"), Task)
     specs = specs_from_task(task)
@@ -430,7 +426,6 @@ def test_specs_from_task_capture() -> None:
     }
 
 
-@requires_shared
 def test_specs_from_workflow_capture() -> None:
     workflow = structure(body("90_workflows_get"), Workflow)
     specs = specs_from_workflow(workflow)

@@ -11,7 +11,7 @@ import pytest
 
 from pneumatic_async import errors
 from pneumatic_async.errors import error_from_response, parse_retry_after
-from tests.captures import all_captures, requires_shared
+from tests.captures import all_captures
 
 KEY = "pn-SECRETsecretSECRETsecret000001"
 
@@ -37,7 +37,6 @@ def _raw_body(capture: dict[str, Any]) -> bytes:
     return (body or "").encode()
 
 
-@requires_shared
 @pytest.mark.parametrize("capture", _error_captures(), ids=lambda c: c["name"])
 def test_every_captured_error_maps_to_its_class(capture: dict[str, Any]) -> None:
     response = capture["response"]
@@ -67,7 +66,6 @@ def test_every_captured_error_maps_to_its_class(capture: dict[str, Any]) -> None
     assert KEY not in str(error)
 
 
-@requires_shared
 def test_error_captures_cover_every_shape() -> None:
     kinds = {c["response"]["body_kind"] for c in _error_captures()}
     statuses = {c["response"]["status"] for c in _error_captures()}

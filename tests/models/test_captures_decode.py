@@ -1,14 +1,12 @@
 """Every 2xx JSON body the real server sent decodes into its model, and encodes back without loss.
 
-The captures live in ``../shared/api-docs/real-server/responses`` beside the repository; the
-tests are skipped only when that folder is absent.
+The captures live in ``tests/data/real-server/responses`` (copied from the project's API documents).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,13 +35,7 @@ from pneumatic_async.models import (
     WorkflowFields,
     WorkflowListItem,
 )
-
-API_DOCS = Path(__file__).parents[2].parent / "shared" / "api-docs"
-RESPONSES = API_DOCS / "real-server" / "responses"
-
-pytestmark = pytest.mark.skipif(
-    not RESPONSES.is_dir(), reason=f"captured real responses not found at {RESPONSES}"
-)
+from tests.captures import all_captures
 
 #: (method, path pattern) -> (model, is_list). Lists may be bare arrays or envelopes.
 ENDPOINTS: list[tuple[str, str, Any, bool]] = [
@@ -88,14 +80,7 @@ EVENT_CLASSES = (
 )
 
 
-def _captures() -> list[dict[str, Any]]:
-    if not RESPONSES.is_dir():
-        return []
-    files = sorted(RESPONSES.glob("*.json"), key=lambda p: int(p.name.split("_", 1)[0]))
-    return [json.loads(p.read_text()) for p in files]
-
-
-CAPTURES = _captures()
+CAPTURES = all_captures()
 SUCCESSES = [
     c
     for c in CAPTURES

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,13 +20,7 @@ from pneumatic_async.events import (
     parse_event,
 )
 from pneumatic_async.models import TaskStatus, WebhookEventType, WebhookTask, Workflow
-
-API_DOCS = Path(__file__).parents[2].parent / "shared" / "api-docs"
-DELIVERIES = API_DOCS / "real-server" / "responses" / "webhook-deliveries"
-
-requires_deliveries = pytest.mark.skipif(
-    not DELIVERIES.is_dir(), reason=f"captured webhook deliveries not found at {DELIVERIES}"
-)
+from tests.captures import deliveries
 
 EXPECTED = {
     "workflow_started": WorkflowStartedEvent,
@@ -37,13 +30,7 @@ EXPECTED = {
 }
 
 
-def _deliveries() -> list[dict[str, Any]]:
-    if not DELIVERIES.is_dir():
-        return []
-    return [json.loads(p.read_text()) for p in sorted(DELIVERIES.glob("*.json"))]
-
-
-DELIVERED = _deliveries()
+DELIVERED = deliveries()
 
 
 def _delivery(event: str) -> dict[str, Any]:
@@ -51,13 +38,11 @@ def _delivery(event: str) -> dict[str, Any]:
     return copy.deepcopy(next(p for p in payloads if p["hook"]["event"] == event))
 
 
-@requires_deliveries
 def test_all_four_events_were_captured() -> None:
     assert len(DELIVERED) == 11
     assert {d["body_parsed"]["hook"]["event"] for d in DELIVERED} == set(EXPECTED)
 
 
-@requires_deliveries
 @pytest.mark.parametrize("delivery", DELIVERED, ids=lambda d: f"{d['ts']}")
 def test_every_delivery_parses_to_its_event_class(delivery: dict[str, Any]) -> None:
     parsed = delivery["body_parsed"]
@@ -80,14 +65,12 @@ def test_every_delivery_parses_to_its_event_class(delivery: dict[str, Any]) -> N
         assert event.task.workflow.kickoff is not None
 
 
-@requires_deliveries
 @pytest.mark.parametrize("delivery", DELIVERED, ids=lambda d: f"{d['ts']}")
 def test_delivery_round_trips_to_the_same_json(delivery: dict[str, Any]) -> None:
     event = parse_event(delivery["body"])
     assert json.loads(json.dumps(unstructure(event))) == delivery["body_parsed"]
 
 
-@requires_deliveries
 def test_str_bytes_and_mapping_bodies_give_the_same_event() -> None:
     delivery = DELIVERED[0]
     from_bytes = parse_event(delivery["body"].encode())
@@ -96,7 +79,6 @@ def test_str_bytes_and_mapping_bodies_give_the_same_event() -> None:
     assert parse_event(bytearray(delivery["body"].encode())) == from_bytes
 
 
-@requires_deliveries
 def test_ascii_escaped_body_decodes_non_ascii_text() -> None:
     escaped = [d for d in DELIVERED if "\\u" in d["body"]]
     assert escaped, "the captures include an ASCII-escaped (ensure_ascii) body"
@@ -104,7 +86,6 @@ def test_ascii_escaped_body_decodes_non_ascii_text() -> None:
         assert parse_event(delivery["body"].encode("ascii")) == parse_event(delivery["body_parsed"])
 
 
-@requires_deliveries
 def test_task_completed_carries_the_completed_task() -> None:
     event = parse_event(_delivery("task_completed"))
     assert isinstance(event, TaskCompletedEvent)
@@ -112,7 +93,6 @@ def test_task_completed_carries_the_completed_task() -> None:
     assert event.task.date_completed_tsp is not None
 
 
-@requires_deliveries
 def test_task_completed_v2_is_read_as_task_completed() -> None:
     payload = _delivery("task_completed")
     payload["hook"]["event"] = "task_completed_v2"
@@ -121,7 +101,6 @@ def test_task_completed_v2_is_read_as_task_completed() -> None:
     assert event.hook.event == "task_completed_v2"
 
 
-@requires_deliveries
 def test_unknown_event_keeps_the_raw_payload() -> None:
     payload = _delivery("workflow_started")
     payload["hook"]["event"] = "workflow_archived"

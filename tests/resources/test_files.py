@@ -47,7 +47,7 @@ from pneumatic_async.models.files import Attachment, UploadedFile
 from pneumatic_async.resources.files import files_value
 from pneumatic_async.retries import RetryEvent, RetryPolicy
 from pneumatic_async.testing import FakePneumatic
-from tests.captures import body, capture, requires_shared
+from tests.captures import body, capture
 from tests.conftest import API_KEY, BASE_URL
 
 FILE_SERVICE = f"{BASE_URL}/files"
@@ -743,7 +743,6 @@ async def test_signed_url_chain_refuses_exactly_100_mib(
     assert not routes["create"].called
 
 
-@requires_shared
 @pytest.mark.parametrize(
     ("capture_name", "error"),
     [
@@ -772,7 +771,6 @@ async def test_create_refused_by_the_real_server_names_stage_create_with_a_hint(
     )
 
 
-@requires_shared
 @pytest.mark.parametrize(
     ("publish_via", "capture_name"),
     [
@@ -834,7 +832,6 @@ async def test_create_500_is_not_retried_and_has_no_hint(router: respx.MockRoute
 # -- attachments list --------------------------------------------------------------------------
 
 
-@requires_shared
 async def test_list_attachments_pages_the_envelope(
     router: respx.MockRouter, client: Pneumatic
 ) -> None:

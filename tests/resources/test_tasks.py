@@ -13,9 +13,7 @@ from pneumatic_async import Pneumatic
 from pneumatic_async.errors import BadRequestError, InvalidValuesError, NotFoundError
 from pneumatic_async.models.common import TaskStatus
 from pneumatic_async.testing import FakePneumatic
-from tests.captures import body, requires_shared
-
-pytestmark = requires_shared
+from tests.captures import body
 
 
 def sent_json(route: respx.Route, call: int = -1) -> Any:

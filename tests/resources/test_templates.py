@@ -32,9 +32,7 @@ from pneumatic_async.models.templates import (
 )
 from pneumatic_async.testing import FakePneumatic
 from pneumatic_async.values import FieldSpec
-from tests.captures import body, capture, requires_shared
-
-pytestmark = requires_shared
+from tests.captures import body, capture
 
 
 def sent_json(route: respx.Route, index: int = -1) -> Any:

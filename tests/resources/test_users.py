@@ -8,9 +8,7 @@ import respx
 from pneumatic_async import Pneumatic
 from pneumatic_async.errors import BadRequestError
 from pneumatic_async.testing import FakePneumatic
-from tests.captures import body, requires_shared
-
-pytestmark = requires_shared
+from tests.captures import body
 
 
 async def test_list_with_csv_filters(router: respx.MockRouter, client: Pneumatic) -> None:

@@ -10,9 +10,7 @@ import respx
 from pneumatic_async import Pneumatic
 from pneumatic_async.errors import NotFoundError
 from pneumatic_async.testing import FakePneumatic
-from tests.captures import body, requires_shared
-
-pytestmark = requires_shared
+from tests.captures import body
 
 URL = "http://127.0.0.1:8765/hooks/all"
 

@@ -23,9 +23,7 @@ from pneumatic_async.errors import (
 from pneumatic_async.models.common import FieldType, TaskStatus, WorkflowStatus
 from pneumatic_async.models.workflows import WorkflowEventType
 from pneumatic_async.testing import FakePneumatic
-from tests.captures import body, capture, requires_shared
-
-pytestmark = requires_shared
+from tests.captures import body, capture
 
 
 def sent_json(route: respx.Route, index: int = -1) -> Any:

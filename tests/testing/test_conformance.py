@@ -1,6 +1,6 @@
 """Replay every captured real-server request against the fake and compare the answers.
 
-The captures in ``../shared/api-docs/real-server/responses`` were made in order against one fresh
+The captures in ``tests/data/real-server/responses`` were made in order against one fresh
 account (capture 00 signed up the owner, 01 created the API key with the session token), so
 replaying them in the same order against a fresh fake, whose owner matches the signup, makes the
 ids line up. For each capture we compare the status, the body kind (JSON / text) and, for JSON,
@@ -23,12 +23,10 @@ import pytest
 
 from pneumatic_async._http import httpx
 from pneumatic_async.testing import FakePneumatic
+from tests.captures import DELIVERIES, RESPONSES
 
 pytestmark = pytest.mark.anyio
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "api-docs"
-RESPONSES = SHARED / "real-server" / "responses"
-DELIVERIES = RESPONSES / "webhook-deliveries"
 LISTENER = "http://127.0.0.1:8765"
 
 #: Captures the fake is known not to reproduce, with the reason.
@@ -171,7 +169,6 @@ async def replay(
     return response, problems
 
 
-@pytest.mark.skipif(not RESPONSES.is_dir(), reason=f"captured responses not found at {RESPONSES}")
 async def test_every_capture_replays_against_the_fake(capsys: pytest.CaptureFixture[str]) -> None:
     captures = _load(RESPONSES)
     fake = FakePneumatic(base_url="http://127.0.0.1:8001")

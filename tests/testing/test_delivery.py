@@ -13,7 +13,7 @@ import pytest
 from pneumatic_async.testing import delivery
 from pneumatic_async.testing.delivery import WebhookDispatcher, encode_delivery
 from pneumatic_async.testing.server import bind_socket, serve
-from tests.captures import RESPONSES, requires_shared
+from tests.captures import RESPONSES
 
 pytestmark = pytest.mark.anyio
 
@@ -78,7 +78,6 @@ def load_delivery(name: str) -> dict[str, Any]:
     return data
 
 
-@requires_shared
 @pytest.mark.parametrize(
     "name",
     ["01_workflow_started", "03_task_completed", "10_task_returned", "05_workflow_completed"],

@@ -22,7 +22,7 @@ from pneumatic_async.testing.handlers.files import (
     FakeFileService,
     get_file_service,
 )
-from tests.captures import capture, requires_shared
+from tests.captures import capture
 
 pytestmark = pytest.mark.anyio
 
@@ -235,7 +235,6 @@ async def test_download_of_an_unknown_file_is_404(
 # -- GET /attachments ----------------------------------------------------------------------------
 
 
-@requires_shared
 async def test_attachments_list_is_an_empty_envelope(http: httpx.AsyncClient) -> None:
     response = await http.get("/attachments")
     assert response.status_code == 200
@@ -274,7 +273,6 @@ async def test_attachments_list_pages(http: httpx.AsyncClient, fake: FakePneumat
 # -- the legacy signed-URL chain -----------------------------------------------------------------
 
 
-@requires_shared
 @pytest.mark.parametrize(
     "name",
     [

@@ -11,7 +11,7 @@ import pytest
 from pneumatic_async._http import httpx
 from pneumatic_async.testing import FakePneumatic
 from pneumatic_async.testing.handlers.webhooks import EVENTS, hooks_for
-from tests.captures import body, capture, requires_shared
+from tests.captures import body, capture
 
 pytestmark = pytest.mark.anyio
 
@@ -50,7 +50,6 @@ async def replay(http: httpx.AsyncClient, name: str) -> httpx.Response:
     return response
 
 
-@requires_shared
 async def test_replays_the_real_session_40_to_61(http: httpx.AsyncClient) -> None:
     names = [
         "40_webhooks_events_list_initial",
@@ -79,7 +78,6 @@ async def test_replays_the_real_session_40_to_61(http: httpx.AsyncClient) -> Non
         await replay(http, name)
 
 
-@requires_shared
 async def test_subscribe_answers_204_with_an_empty_body(http: httpx.AsyncClient) -> None:
     response = await replay(http, "43_webhooks_events_subscribe_workflow_started")
     assert response.content == b""
@@ -205,7 +203,6 @@ async def test_old_crud_routes_are_html_404(
     assert response.text == HTML_404
 
 
-@requires_shared
 def test_capture_bodies_are_what_the_tests_expect() -> None:
     # guards the replay above against edited captures
     assert body("42_webhooks_events_get_unknown_event") == {"detail": "Not found."}
