@@ -32,6 +32,7 @@ from starlette.routing import BaseRoute, Match, Route
 from pneumatic_async.testing.errors import PERMISSION_DENIED, ApiError
 from pneumatic_async.testing.faults import FaultMiddleware
 from pneumatic_async.testing.handlers import (
+    checklists,
     files,
     flowdash,
     tasks,
@@ -88,6 +89,7 @@ def build_app(fake: FakePneumatic) -> ASGIApp:
         *webhooks.routes(fake),
         *templates.routes(fake),
         *workflows.routes(fake),
+        *checklists.ROUTES,
         *tasks.routes(fake),
         *users.routes(fake),
     ]
@@ -164,6 +166,7 @@ class PneumaticApp:
             await self._unauthorized(_NOT_PROVIDED)(scope, receive, send)
             return
         scope["user"] = user
+        scope["fake"] = self.fake
         target = route or partial
         try:
             if path in _API_ROOTS and target is None:

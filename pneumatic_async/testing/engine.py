@@ -278,9 +278,11 @@ class Engine:
                 )
                 task.fields.append(value)
             for checklist in template_task.checklists:
+                checklist_id = state.next_id("checklist")
+                state.checklist_tasks[checklist_id] = task
                 task.checklists.append(
                     {
-                        "id": state.next_id("checklist"),
+                        "id": checklist_id,
                         "api_name": checklist["api_name"],
                         "selections": [
                             {

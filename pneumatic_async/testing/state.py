@@ -337,6 +337,8 @@ class State:
         self.webhooks: dict[str, list[dict[str, Any]]] = {}
         #: Embedded workflows by the id of their ancestor task.
         self.sub_workflows: dict[int, list[Workflow]] = {}
+        #: The task of every workflow checklist, by checklist id.
+        self.checklist_tasks: dict[int, Task] = {}
         self.owner_id: int = 0
 
     def next_id(self, kind: str) -> int:

@@ -24,6 +24,7 @@ import pytest
 from pneumatic_async._http import httpx
 from pneumatic_async.testing import FakePneumatic
 from tests.captures import DELIVERIES, RESPONSES
+from tests.testing._compare import differences
 
 pytestmark = pytest.mark.anyio
 
@@ -40,46 +41,6 @@ EXPECTED_MISMATCHES: dict[str, str] = {
 FORM_BODIES: dict[str, dict[str, str]] = {
     "165_webhooks_subscribe_form_encoded_like_wiki": {"url": "http://127.0.0.1:8765/hooks/all"},
 }
-
-
-def json_type(value: Any) -> str:
-    """The JSON type of a decoded value (ints and floats are told apart)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
-def differences(expected: Any, actual: Any, path: str = "$") -> list[str]:
-    """Structural differences: key sets, JSON types and list lengths at every level."""
-    if json_type(expected) != json_type(actual):
-        return [f"{path}: {json_type(expected)} != {json_type(actual)}"]
-    if isinstance(expected, dict):
-        found = []
-        if set(expected) != set(actual):
-            missing = sorted(set(expected) - set(actual))
-            extra = sorted(set(actual) - set(expected))
-            found.append(f"{path}: keys missing {missing}, extra {extra}")
-        for key in sorted(set(expected) & set(actual)):
-            found.extend(differences(expected[key], actual[key], f"{path}.{key}"))
-        return found
-    if isinstance(expected, list):
-        found = []
-        if len(expected) != len(actual):
-            found.append(f"{path}: {len(expected)} items != {len(actual)}")
-        for index, (left, right) in enumerate(zip(expected, actual, strict=False)):
-            found.extend(differences(left, right, f"{path}[{index}]"))
-        return found
-    return []
 
 
 def _load(folder: Path) -> list[dict[str, Any]]:

@@ -30,6 +30,7 @@ __all__ = [
     "current_user",
     "dict_body",
     "empty",
+    "fake_of",
     "json_body",
     "ok",
     "parse_bool_param",
@@ -86,6 +87,13 @@ def empty(status: int = 204) -> Response:
 
 
 # -- requests --------------------------------------------------------------------------------
+
+
+def fake_of(request: Request) -> FakePneumatic:
+    """The fake serving the request (the app puts it in the scope)."""
+    fake = request.scope.get("fake")
+    assert fake is not None, "core API handler called outside the fake's app"
+    return fake  # type: ignore[no-any-return]
 
 
 def current_user(request: Request) -> User:
