@@ -14,6 +14,7 @@ from pneumatic_async._client import BaseClient, Pneumatic
 from pneumatic_async._flowdash import Flowdash
 from pneumatic_async._options import DEFAULT_TIMEOUT, Timeout
 from pneumatic_async._types import NOT_GIVEN, NotGiven
+from pneumatic_async._version import __version__
 from pneumatic_async.errors import (
     AmbiguousOutcomeError,
     APIConnectionError,
@@ -40,8 +41,6 @@ from pneumatic_async.events import WebhookEvent, parse_event
 from pneumatic_async.pagination import Page, Paginator
 from pneumatic_async.resources.files import files_value
 from pneumatic_async.retries import RetryEvent, RetryPolicy
-
-__version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_TIMEOUT",

@@ -30,6 +30,7 @@ from pneumatic_async._options import (
 from pneumatic_async._pacer import Pacer
 from pneumatic_async._secret import ApiKey
 from pneumatic_async._types import NOT_GIVEN, NotGiven
+from pneumatic_async._version import user_agent
 from pneumatic_async.errors import (
     AmbiguousOutcomeError,
     APIConnectionError,
@@ -63,7 +64,7 @@ __all__ = ["BaseClient", "Pneumatic"]
 
 T = TypeVar("T")
 
-_USER_AGENT = "pneumatic-async/0.1.0"
+_USER_AGENT = user_agent()
 _OUTCOME_KINDS = {
     SendFailure.NOT_SENT: OutcomeKind.NOT_SENT,
     SendFailure.MAYBE_SENT: OutcomeKind.MAYBE_SENT,

@@ -86,8 +86,9 @@ class Paginator(Generic[T], AsyncIterator[T]):
     """Iterate a list endpoint item by item (or page by page) with constant memory.
 
     ``page_size`` is the ``limit`` sent with each request; ``max_items`` bounds the total number of
-    items yielded (``None``: all). Nothing is held open between pages, so leaving an ``async for``
-    early with ``break`` needs no cleanup.
+    items yielded (``None``: all); ``offset`` is where the listing starts (resume a listing
+    part-way: the items before it are skipped by the server). Nothing is held open between
+    pages, so leaving an ``async for`` early with ``break`` needs no cleanup.
     """
 
     def __init__(
@@ -99,21 +100,25 @@ class Paginator(Generic[T], AsyncIterator[T]):
         params: Mapping[str, Any] | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         max_items: int | None = None,
+        offset: int = 0,
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
         if max_items is not None and max_items < 0:
             raise ValueError(f"max_items must be >= 0, got {max_items}")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValueError(f"offset must be an int >= 0, got {offset!r}")
         self._client = client
         self._path = path
         self._decode = decode
         self._params = {k: v for k, v in (params or {}).items() if v is not None}
         self._page_size = page_size
         self._max_items = max_items
+        self._start = offset
         # iteration state
         self._buffer: list[T] = []
         self._index = 0
-        self._offset = 0
+        self._offset = offset
         self._yielded = 0
         self._exhausted = False
 
@@ -121,6 +126,11 @@ class Paginator(Generic[T], AsyncIterator[T]):
     def path(self) -> str:
         """The list endpoint's path."""
         return self._path
+
+    @property
+    def offset(self) -> int:
+        """Where the listing starts (``0``: the first item)."""
+        return self._start
 
     @property
     def params(self) -> dict[str, Any]:
@@ -142,15 +152,15 @@ class Paginator(Generic[T], AsyncIterator[T]):
         return None if self._max_items is None else self._max_items - self._yielded
 
     async def first_page(self) -> Page[T]:
-        """Fetch the first page only (its ``count`` is the size of the whole list)."""
+        """Fetch the first page only, at ``offset`` (``count`` is the size of the whole list)."""
         limit = self._page_size
         if self._max_items is not None:
             limit = max(1, min(limit, self._max_items))
-        return await self._fetch(0, limit)
+        return await self._fetch(self._start, limit)
 
     async def pages(self) -> AsyncIterator[Page[T]]:
         """Yield page after page (independent of item iteration on this object)."""
-        offset, taken = 0, 0
+        offset, taken = self._start, 0
         while True:
             limit = self._page_size
             if self._max_items is not None:

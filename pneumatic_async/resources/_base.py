@@ -42,6 +42,7 @@ class Resource:
         params: dict[str, Any] | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         max_items: int | None = None,
+        offset: int = 0,
     ) -> Paginator[T]:
         client = self._client
 
@@ -49,5 +50,11 @@ class Resource:
             return client._structure(items, list[cls], "GET", path)  # type: ignore[valid-type]
 
         return Paginator(
-            client, path, decode=decode, params=params, page_size=page_size, max_items=max_items
+            client,
+            path,
+            decode=decode,
+            params=params,
+            page_size=page_size,
+            max_items=max_items,
+            offset=offset,
         )

@@ -161,7 +161,11 @@ class Files(Resource):
         return await self._upload_signed(opened, content_type, thumb, publish_via)
 
     def list_attachments(
-        self, *, page_size: int = DEFAULT_PAGE_SIZE, max_items: int | None = None
+        self,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_items: int | None = None,
+        offset: int = 0,
     ) -> Paginator[Attachment]:
         """``GET /attachments``: files linked from workflows/templates the caller can see.
 
@@ -169,7 +173,9 @@ class Files(Resource):
         default, at most 1000); attachments are created by the server when a ``file`` field value
         links an uploaded file, never by this call.
         """
-        return self._paginate("/attachments", Attachment, page_size=page_size, max_items=max_items)
+        return self._paginate(
+            "/attachments", Attachment, page_size=page_size, max_items=max_items, offset=offset
+        )
 
     # -- file service ----------------------------------------------------------------------------
 

@@ -60,6 +60,7 @@ class Tasks(Resource):
         ordering: str | NotGiven = NOT_GIVEN,
         page_size: int = 100,
         max_items: int | None = None,
+        offset: int = 0,
     ) -> Paginator[TaskListItem]:
         """Iterate the caller's tasks (``GET /v3/tasks``): active ones by default.
 
@@ -77,7 +78,12 @@ class Tasks(Resource):
             "ordering": _given(ordering),
         }
         return self._paginate(
-            "/v3/tasks", TaskListItem, params=params, page_size=page_size, max_items=max_items
+            "/v3/tasks",
+            TaskListItem,
+            params=params,
+            page_size=page_size,
+            max_items=max_items,
+            offset=offset,
         )
 
     async def get(self, task_id: int) -> Task:
@@ -153,6 +159,7 @@ class Tasks(Resource):
         ordering: str | NotGiven = NOT_GIVEN,
         page_size: int = 100,
         max_items: int | None = None,
+        offset: int = 0,
     ) -> Paginator[WorkflowEvent]:
         """Iterate a task's events (``GET /v2/tasks/<id>/events``); ``ordering``: ``created``."""
         return self._paginate(
@@ -161,4 +168,5 @@ class Tasks(Resource):
             params={"ordering": _given(ordering)},
             page_size=page_size,
             max_items=max_items,
+            offset=offset,
         )

@@ -100,6 +100,7 @@ class Templates(Resource):
         ordering: str | NotGiven = NOT_GIVEN,
         page_size: int = 100,
         max_items: int | None = None,
+        offset: int = 0,
     ) -> Paginator[TemplateListItem]:
         """Iterate the templates the caller owns, views or may start (``GET /templates``).
 
@@ -116,7 +117,12 @@ class Templates(Resource):
             "ordering": _str_param(ordering),
         }
         return self._paginate(
-            "/templates", TemplateListItem, params=params, page_size=page_size, max_items=max_items
+            "/templates",
+            TemplateListItem,
+            params=params,
+            page_size=page_size,
+            max_items=max_items,
+            offset=offset,
         )
 
     async def get(self, template_id: int) -> Template:

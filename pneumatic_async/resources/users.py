@@ -48,6 +48,7 @@ class Users(Resource):
         ordering: str | Sequence[str] | NotGiven = NOT_GIVEN,
         page_size: int = 100,
         max_items: int | None = None,
+        offset: int = 0,
     ) -> Paginator[User]:
         """Iterate the account's users (``GET /accounts/users``).
 
@@ -62,7 +63,12 @@ class Users(Resource):
             "ordering": _csv(ordering),
         }
         return self._paginate(
-            "/accounts/users", User, params=params, page_size=page_size, max_items=max_items
+            "/accounts/users",
+            User,
+            params=params,
+            page_size=page_size,
+            max_items=max_items,
+            offset=offset,
         )
 
     async def get(self, user_id: int) -> User:

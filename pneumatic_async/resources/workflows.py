@@ -84,6 +84,7 @@ class Workflows(Resource):
         ordering: str | NotGiven = NOT_GIVEN,
         page_size: int = 100,
         max_items: int | None = None,
+        offset: int = 0,
     ) -> Paginator[WorkflowListItem]:
         """Iterate workflow runs (``GET /workflows``), newest first by default.
 
@@ -116,6 +117,7 @@ class Workflows(Resource):
             params=params,
             page_size=page_size,
             max_items=max_items,
+            offset=offset,
         )
 
     async def get(self, workflow_id: int) -> Workflow:
@@ -134,6 +136,7 @@ class Workflows(Resource):
         fields: Sequence[str] | str | NotGiven = NOT_GIVEN,
         page_size: int = 100,
         max_items: int | None = None,
+        offset: int = 0,
     ) -> Paginator[WorkflowFields]:
         """Iterate workflows with their field values (``GET /workflows/fields``), newest first.
 
@@ -153,6 +156,7 @@ class Workflows(Resource):
             params=params,
             page_size=page_size,
             max_items=max_items,
+            offset=offset,
         )
 
     def events(
@@ -164,6 +168,7 @@ class Workflows(Resource):
         only_attachments: bool | NotGiven = NOT_GIVEN,
         page_size: int = 100,
         max_items: int | None = None,
+        offset: int = 0,
     ) -> Paginator[WorkflowEvent]:
         """Iterate a workflow's history (``GET /workflows/<id>/events``): task starts and
         completions, returns, comments, urgency and due date changes... (newest first unless
@@ -183,6 +188,7 @@ class Workflows(Resource):
             params=params,
             page_size=page_size,
             max_items=max_items,
+            offset=offset,
         )
 
     # -- changing -----------------------------------------------------------------------------

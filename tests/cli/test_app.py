@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 import pytest
 
 from pneumatic_async.bulk.journal import JournalLockedError, JournalMismatchError
@@ -31,7 +33,7 @@ def test_help_lists_every_command_and_exits_0(cli: Run) -> None:
 def test_version(cli: Run) -> None:
     result = cli("--version")
     assert result.code == 0
-    assert result.out.strip() == "pneumatic-async 0.1.0"
+    assert result.out.strip() == f"pneumatic-async {version('pneumatic-async')}"
 
 
 def test_no_command_is_a_usage_error(cli: Run) -> None:
