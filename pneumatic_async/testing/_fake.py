@@ -59,6 +59,13 @@ class FakePneumatic:
     on ``await fake.webhooks.flush()``).
 
     ``clock`` (epoch seconds, default ``time.time``) drives timestamps, due dates and delays.
+
+    Delays (a template task's ``delay``, a snooze) end like on the real server: a periodic job
+    resumes the expired ones every ``delay_job_interval`` seconds (60 by default, counted from
+    the fake's creation), so a delay ending at ``t`` resumes at the first run at or after ``t``
+    and the task stays snoozed until then. Move the clock past that run, or call
+    :meth:`run_delay_job` to run the job at once; ``delay_job_interval=0`` resumes delays
+    exactly on time.
     """
 
     def __init__(
@@ -70,6 +77,7 @@ class FakePneumatic:
         forms_url: str | None = None,
         signed_url_uploads: bool = False,
         clock: Callable[[], float] | None = None,
+        delay_job_interval: float = 60.0,
         owner_email: str = "owner@example.com",
         owner_first_name: str = "Olga",
         owner_last_name: str = "Owner",
@@ -89,7 +97,11 @@ class FakePneumatic:
             seed=seed,
         )
         self.engine = Engine(
-            self.state, clock=self.now, emit=self.emit, file_service_url=self.file_service_url
+            self.state,
+            clock=self.now,
+            emit=self.emit,
+            file_service_url=self.file_service_url,
+            delay_job_interval=delay_job_interval,
         )
         self.owner = self.add_user(
             owner_email, owner_first_name, owner_last_name, is_admin=True, is_account_owner=True
@@ -250,5 +262,9 @@ class FakePneumatic:
         return self.state.workflows[workflow_id]
 
     def advance(self) -> None:
-        """Resume tasks whose delays have expired by now (done before every request too)."""
+        """Apply the delay job's runs due by now (done before every request too)."""
         self.engine.advance()
+
+    def run_delay_job(self) -> None:
+        """Run the delay job now: resume every task whose delay has ended by now."""
+        self.engine.run_delay_job()

@@ -24,7 +24,7 @@ from pneumatic_async.testing._values import (
 from pneumatic_async.testing.errors import (
     ApiError,
     field_error,
-    message_error,
+    service_error,
     value_error,
 )
 from pneumatic_async.testing.state import FieldDef, State, Template, TemplateTask, User
@@ -229,8 +229,9 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
 
 
 def _nested(api_name: str | None, field: str, message: str) -> ApiError:
-    """A DRF error inside a nested entity: ``"<Field>: <message lower-cased>"``."""
-    text = f"{field.replace('_', ' ').capitalize()}: {message[:1].lower()}{message[1:]}"
+    """A DRF error inside a nested entity: ``"<Field>: <message lower-cased>"`` (the real
+    server capitalizes the field name and lower-cases the whole message)."""
+    text = f"{field.capitalize()}: {message.lower()}"
     return value_error(api_name or "", text)
 
 
@@ -301,7 +302,9 @@ class _Builder:
             )
         is_public = bool(body.get("is_public"))
         is_embedded = bool(body.get("is_embedded"))
-        kickoff_fields = self._fields(kickoff_fields_data, template, owner_name=None)
+        kickoff_fields = _last_by_api_name(
+            self._fields(kickoff_fields_data, template, owner_name=None)
+        )
         tasks = self._tasks(tasks_data, kickoff_fields, template, is_public or is_embedded)
 
         template.name = name
@@ -398,7 +401,7 @@ class _Builder:
 
     def _validate_tasks_top(self, tasks: list[dict[str, Any]]) -> None:
         if not tasks:
-            raise message_error("Tasks data not provided, one task required.")
+            raise service_error("Tasks data not provided, one task required.")
         numbers = [t["number"] for t in tasks]
         if len(set(numbers)) != len(numbers) or set(numbers) != set(range(1, len(numbers) + 1)):
             raise field_error("tasks", "Incorrect tasks order.")
@@ -677,57 +680,64 @@ class _Builder:
             if kind == "user":
                 if source in (None, ""):
                     raise value_error(
-                        performer_api,
+                        api_name,
                         'You should set the user id for performer with the type "user".',
                     )
                 if not _is_int_like(source):
-                    raise value_error(performer_api, 'Performer "id" should be a number.')
+                    raise value_error(api_name, 'Performer "id" should be a number.')
                 user = state.users.get(int(str(source)))
                 if user is None or user.status == "inactive":
-                    raise value_error(performer_api, "One or more performers are incorrect.")
+                    raise value_error(api_name, "One or more performers are incorrect.")
                 source_id = str(int(str(source)))
             elif kind == "group":
-                if not _is_int_like(source) or int(str(source)) not in state.groups:
-                    raise value_error(performer_api, "One or more performers are incorrect.")
+                if source in (None, ""):
+                    raise value_error(
+                        api_name,
+                        'You should set the user id for performer with the type "user".',
+                    )
+                if not _is_int_like(source):
+                    raise value_error(api_name, 'Performer "id" should be a number.')
+                if int(str(source)) not in state.groups:
+                    raise value_error(api_name, "One or more performers are incorrect.")
                 source_id = str(int(str(source)))
             elif kind == "field":
                 if source in (None, ""):
                     raise value_error(
-                        performer_api,
+                        api_name,
                         'You should set the field api_name for performer with the type "field".',
                     )
                 field = visible.get(str(source))
                 if field is None or field.type != "user":
-                    raise value_error(performer_api, "One or more performers are incorrect.")
+                    raise value_error(api_name, "One or more performers are incorrect.")
                 source_id = str(source)
             elif kind == "manager":
                 if source in (None, ""):
                     raise value_error(
-                        performer_api,
+                        api_name,
                         'You should set the source step for performer with the type "manager".',
                     )
                 if source == api_name:
                     raise value_error(
-                        performer_api,
+                        api_name,
                         f'Task "{name}": Manager performer cannot reference its own step.',
                     )
                 step = by_api.get(str(source))
                 if step is None:
                     raise value_error(
-                        performer_api,
+                        api_name,
                         f'Task "{name}": Manager performer references a non-existent step '
                         f'"{source}".',
                     )
                 if step.get("require_completion_by_all"):
                     raise value_error(
-                        performer_api,
+                        api_name,
                         f'Task "{name}": Disable "Required completion by all" on step '
                         f'"{step.get("name")}" to use Manager performer.',
                     )
                 source_id = str(source)
             elif shared:
                 raise value_error(
-                    performer_api,
+                    api_name,
                     'A template with "Workflow starter" in the list of performers can not be '
                     'shared. Please replace the "workflow starter" with another team member.',
                 )
@@ -952,6 +962,15 @@ class _Builder:
                 }
             )
         return result
+
+
+def _last_by_api_name(fields: list[FieldDef]) -> list[FieldDef]:
+    """Kickoff fields sharing an api_name: the real server saves them one by one into the same
+    row (update-or-create by api_name), so the last one's settings win, in the first's place."""
+    kept: dict[str, FieldDef] = {}
+    for definition in fields:
+        kept[definition.api_name] = definition  # a dict keeps the first insertion's place
+    return list(kept.values())
 
 
 def _existing_fields(template: Template) -> list[FieldDef]:

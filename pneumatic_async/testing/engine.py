@@ -18,6 +18,7 @@ Webhook events are handed to ``emit(event, payload)`` only when the account has 
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
@@ -80,8 +81,9 @@ class EventType:
     DUE_DATE_CHANGED = 18
     TASK_SNOOZED = 22
 
-    #: Types listed by ``GET /v2/tasks/<id>/events``.
-    TASK_EVENTS: Final = frozenset({2, 3, 4, 5, 9, 13, 14, 15, 18, 20, 21, 22, 23})
+    #: Types listed by ``GET /v2/tasks/<id>/events`` (the real server's ``TASK_EVENTS``: no
+    #: task-started or skipped events, but the workflow revert and urgency events of the task).
+    TASK_EVENTS: Final = frozenset({3, 4, 5, 8, 11, 12, 14, 15, 18, 19, 20, 21, 22, 23})
 
 
 def _unary(operator: str) -> bool:
@@ -132,18 +134,24 @@ class Engine:
         clock: Callable[[], float],
         emit: Callable[[str, dict[str, Any]], None],
         file_service_url: str,
+        delay_job_interval: float = 60.0,
     ) -> None:
         self.state = state
         self.clock = clock
         self._emit = emit
         self.file_service_url = file_service_url
         self._delays: list[tuple[float, int, int]] = []
+        #: Seconds between two runs of the job that resumes expired delays (0: every request).
+        self.delay_job_interval = delay_job_interval
+        #: When the job first runs; it then runs every ``delay_job_interval`` seconds.
+        self.delay_job_epoch = clock()
+        self._at: float | None = None
 
     # -- helpers -----------------------------------------------------------------------------
 
     def now(self) -> float:
-        """The current time (epoch seconds)."""
-        return self.clock()
+        """The current time (epoch seconds); while the delay job runs, the job's time."""
+        return self.clock() if self._at is None else self._at
 
     def _hooks(self, event: str) -> bool:
         return bool(self.state.webhooks.get(event))
@@ -166,14 +174,17 @@ class Engine:
         user: User | None = None,
         text: str | None = None,
         with_output: bool = False,
+        delay: Delay | None = None,
     ) -> Event:
+        if delay is None and task is not None:
+            delay = task.delay
         event = Event(
             id=self.state.next_id("event"),
             type=kind,
             workflow_id=workflow.id,
             created=self.now(),
             task_json=serializers.event_task_json(task, with_output=with_output) if task else None,
-            delay_json=serializers.delay_json(task.delay) if task and task.delay else None,
+            delay_json=serializers.delay_json(delay) if delay is not None else None,
             user_id=user.id if user else None,
             text=text,
             task_id=task.id if task else None,
@@ -781,8 +792,9 @@ class Engine:
 
     # -- returning ---------------------------------------------------------------------------
 
-    def revert(self, task: Task, user: User) -> None:
-        """``POST /v2/tasks/<id>/revert`` (the comment was validated by the caller)."""
+    def revert(self, task: Task, user: User, comment: str = "") -> None:
+        """``POST /v2/tasks/<id>/revert`` (the comment, validated by the caller, becomes the
+        revert event's text)."""
         workflow = task.workflow
         if user.type == "guest":
             raise forbidden()
@@ -811,7 +823,7 @@ class Engine:
         targets = serializers.revert_targets(task)
         self._validate_revert(targets)
         for target in targets:
-            self._event(workflow, EventType.TASK_REVERT, task=target, user=user)
+            self._event(workflow, EventType.TASK_REVERT, task=target, user=user, text=comment)
         self._return_to_tasks(workflow, [task], targets)
 
     def _revert_possible(self, targets: list[Task]) -> bool:
@@ -926,7 +938,8 @@ class Engine:
             delay.estimated_end_date = until
             heapq.heappush(self._delays, (until, task.id, delay.id))
             last = task
-        self._event(workflow, EventType.FORCE_SNOOZE, task=last, user=user)
+        # The workflow-snoozed event has no task, only the delay.
+        self._event(workflow, EventType.FORCE_SNOOZE, user=user, delay=last.delay if last else None)
 
     def resume(self, workflow: Workflow, user: User) -> None:
         """``POST /workflows/<id>/resume`` (a running workflow: no-op)."""
@@ -999,27 +1012,52 @@ class Engine:
 
     # -- time --------------------------------------------------------------------------------
 
+    def next_delay_job(self, after: float) -> float:
+        """When the delay job first runs at or after ``after``."""
+        interval = self.delay_job_interval
+        if interval <= 0:
+            return after
+        runs = math.ceil((after - self.delay_job_epoch) / interval)
+        return self.delay_job_epoch + max(runs, 0) * interval
+
     def advance(self) -> None:
-        """Resume tasks whose delay has expired (the real server's periodic job)."""
+        """Apply the runs of the delay job due by now (the real server's periodic job).
+
+        A delay ending at ``t`` is resumed by the first job run at or after ``t``, and the task
+        starts at that run's time; between its end and that run the task stays snoozed.
+        """
+        now = self.clock()
         delays = self._delays
-        if not delays:
-            return
-        now = self.now()
+        while delays and self.next_delay_job(delays[0][0]) <= now:
+            ends, task_id, delay_id = heapq.heappop(delays)
+            self._resume_expired(task_id, delay_id, at=self.next_delay_job(ends))
+
+    def run_delay_job(self) -> None:
+        """Run the delay job now: resume every delay that has ended by now."""
+        now = self.clock()
+        delays = self._delays
         while delays and delays[0][0] <= now:
             _, task_id, delay_id = heapq.heappop(delays)
-            task = self.state.tasks.get(task_id)
-            if (
-                task is None
-                or task.status != "snoozed"
-                or task.delay is None
-                or task.delay.id != delay_id
-                or task.workflow.status == DONE
-            ):
-                continue
-            workflow = task.workflow
+            self._resume_expired(task_id, delay_id, at=now)
+
+    def _resume_expired(self, task_id: int, delay_id: int, *, at: float) -> None:
+        task = self.state.tasks.get(task_id)
+        if (
+            task is None
+            or task.status != "snoozed"
+            or task.delay is None
+            or task.delay.id != delay_id
+            or task.workflow.status == DONE
+        ):
+            return
+        workflow = task.workflow
+        self._at = at
+        try:
             self._continue_task(task, returned=False)
             if not any(t.status == "snoozed" for t in workflow.tasks):
                 workflow.status = RUNNING
+        finally:
+            self._at = None
 
 
 def _decimal(value: Any) -> Decimal | None:

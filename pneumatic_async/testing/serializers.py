@@ -238,7 +238,8 @@ def template_list_item(template: Template, *, with_count: bool = False) -> dict[
         "is_active": template.is_active,
         "is_public": template.is_public,
         "is_embedded": template.is_embedded,
-        "description": template.description,
+        # A draft that was never activated has no stored description (null).
+        "description": template.description if template.is_active or template.description else None,
         "kickoff": {
             "fields": [
                 _template_field(f, list_form=True) for f in _sorted_fields(template.kickoff_fields)
@@ -346,8 +347,13 @@ def _performer(performer: Performer) -> dict[str, Any]:
 
 
 def _delay(delay: Delay | None) -> dict[str, Any] | None:
-    if delay is None:
+    """A task's current delay: only an open one (``end_date`` unset), else null."""
+    if delay is None or delay.end_date is not None:
         return None
+    return _delay_json(delay)
+
+
+def _delay_json(delay: Delay) -> dict[str, Any]:
     return {
         "id": delay.id,
         "duration": format_duration(delay.duration),
@@ -617,7 +623,7 @@ def event_task_json(task: Task, *, with_output: bool = False) -> dict[str, Any]:
         "id": task.id,
         "name": task.name,
         "number": task.number,
-        "output": [field_value(v) for v in _sorted_values(task.fields)] if with_output else None,
+        "output": [_event_field(v) for v in _sorted_values(task.fields)] if with_output else None,
         "fieldsets": None,
         "performers": [
             {
@@ -634,9 +640,16 @@ def event_task_json(task: Task, *, with_output: bool = False) -> dict[str, Any]:
     }
 
 
+def _event_field(value: FieldValue) -> dict[str, Any]:
+    """A ``TaskFieldEvent`` (a value in an event's ``task.output``: no ``selections``)."""
+    data = field_value(value)
+    del data["selections"]
+    return data
+
+
 def delay_json(delay: Delay) -> dict[str, Any] | None:
-    """A delay as stored in an event."""
-    return _delay(delay)
+    """A delay as stored in an event (a snapshot, open or closed)."""
+    return _delay_json(delay)
 
 
 # -- accounts --------------------------------------------------------------------------------

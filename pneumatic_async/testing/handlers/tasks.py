@@ -6,6 +6,7 @@ due-date, events) plus ``GET /v2/tasks/webhook-example``.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Final
 
 from starlette.requests import Request
@@ -46,6 +47,7 @@ __all__ = ["routes"]
 
 ORDERINGS: Final = ("date", "-date", "overdue", "-overdue", "completed", "-completed")
 WEBHOOK_TARGET: Final = "https://example.com/webhooks/"
+_WORD: Final = re.compile(r"\w+")
 
 
 def routes(fake: FakePneumatic) -> list[BaseRoute]:
@@ -84,7 +86,7 @@ def routes(fake: FakePneumatic) -> list[BaseRoute]:
         limit = plain_limit(request, strict=True)
         completed = parse_bool_param(request, "is_completed") is True
         api_name = params.get("template_task_api_name")
-        search = (params.get("search") or "").strip().lower()
+        words = search_words(params.get("search"))
 
         def matches(task: Task) -> bool:
             if not performs(task, assignee):
@@ -99,7 +101,7 @@ def routes(fake: FakePneumatic) -> list[BaseRoute]:
                 return False
             if api_name and task.api_name != api_name:
                 return False
-            return not search or search in task.name.lower()
+            return not words or matches_search(words, task)
 
         items = [t for t in state.tasks.values() if matches(t)]
         items.sort(key=lambda t: (t.date_started or 0.0, t.id), reverse=True)
@@ -143,7 +145,7 @@ def routes(fake: FakePneumatic) -> list[BaseRoute]:
             raise field_error("comment", "Not a valid string.")
         if not (comment or "").strip():
             raise message_error("You must supply a comment.")
-        engine.revert(task, user)
+        engine.revert(task, user, comment or "")
         return empty()
 
     async def comment(request: Request) -> Response:
@@ -219,6 +221,26 @@ def routes(fake: FakePneumatic) -> list[BaseRoute]:
         ApiRoute("/v2/tasks/{id}/due-date", due_date, methods=["POST", "DELETE"], unmapped=deny),
         ApiRoute("/v2/tasks/{id}/events", events, methods=["GET"], unmapped=deny),
     ]
+
+
+def search_words(text: str | None) -> list[str]:
+    """The words of a ``search`` parameter (lower-cased; URL schemes dropped like the real
+    server's full-text query)."""
+    cleaned = re.sub(r"https?://", "", text or "").lower()
+    return [w for w in _WORD.findall(cleaned) if w]
+
+
+def _tokens(*texts: str | None) -> list[str]:
+    return [w for text in texts if text for w in _WORD.findall(text.lower())]
+
+
+def matches_search(words: list[str], task: Task) -> bool:
+    """The real server's task search: any word is a prefix of a word of the task's own text
+    (name, description) or of its workflow's name."""
+    for tokens in (_tokens(task.name, task.description), _tokens(task.workflow.name)):
+        if any(t.startswith(w) for w in words for t in tokens):
+            return True
+    return False
 
 
 def _empty_page(request: Request) -> object:

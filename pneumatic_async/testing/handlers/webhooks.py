@@ -20,6 +20,7 @@ otherwise, also for unmapped methods, which are 405 for admins).
 
 from __future__ import annotations
 
+import random
 import re
 from typing import TYPE_CHECKING, Any, Final
 
@@ -34,7 +35,7 @@ from pneumatic_async.testing.handlers._common import read_data, server_error_500
 if TYPE_CHECKING:
     from pneumatic_async.testing._fake import FakePneumatic
 
-__all__ = ["EVENTS", "hooks_for", "routes", "validate_url"]
+__all__ = ["EVENTS", "hooks_for", "listing_order", "routes", "validate_url"]
 
 #: The events the server accepts, in the order the real server listed them.
 EVENTS: Final = ("task_completed", "workflow_started", "workflow_completed", "task_returned")
@@ -97,6 +98,24 @@ def _event_of(request: Request) -> str:
     return event
 
 
+def _last_target(hooks: list[dict[str, Any]] | None) -> str | None:
+    return hooks[-1]["target"] if hooks else None
+
+
+def listing_order(seed: int) -> tuple[str, ...]:
+    """The order ``GET /webhooks/events`` lists the events in.
+
+    The real server builds the list from a Python ``set``, so its order changes from one server
+    process to the next. The fake's depends on its seed: seed 0 gives the captured order, other
+    seeds a seeded shuffle, so that a test relying on the order fails under some seed.
+    """
+    if seed == 0:
+        return EVENTS
+    events = list(EVENTS)
+    random.Random(f"hook-events-{seed}").shuffle(events)
+    return tuple(events)
+
+
 def routes(fake: FakePneumatic) -> list[BaseRoute]:
     """The webhook management routes."""
     store = fake.state.webhooks
@@ -105,12 +124,15 @@ def routes(fake: FakePneumatic) -> list[BaseRoute]:
         hook_id = fake.state.next_id("webhook")  # increasing, never reused
         return {"id": hook_id, "event": event, "target": target, "user_id": user_id}
 
+    order = listing_order(fake.seed)
+
     async def list_events(request: Request) -> Response:
         require_admin(current_user(request))
         return ok(
             [
-                {"url": hooks[0]["target"] if (hooks := store.get(event)) else None, "event": event}
-                for event in EVENTS
+                # every hook of the event overwrites ``url`` in turn: the last one shows
+                {"url": _last_target(store.get(event)), "event": event}
+                for event in order
             ]
         )
 
