@@ -12,7 +12,12 @@ answer, :mod:`~pneumatic_async.bulk.journal` how a run resumes, and
 """
 
 from pneumatic_async.bulk.items import LaunchItem
-from pneumatic_async.bulk.journal import JournalError, JournalLockedError, JournalMismatchError
+from pneumatic_async.bulk.journal import (
+    JournalError,
+    JournalLockedError,
+    JournalMismatchError,
+    JournalStore,
+)
 from pneumatic_async.bulk.results import (
     LaunchResult,
     LaunchStatus,
@@ -21,17 +26,20 @@ from pneumatic_async.bulk.results import (
 )
 from pneumatic_async.bulk.runner import run_many, stream_run
 from pneumatic_async.bulk.sources import ItemSource, SourceFormatError, read_items
+from pneumatic_async.bulk.sqlite_journal import SqliteJournalStore
 
 __all__ = [
     "ItemSource",
     "JournalError",
     "JournalLockedError",
     "JournalMismatchError",
+    "JournalStore",
     "LaunchItem",
     "LaunchResult",
     "LaunchStatus",
     "Progress",
     "SourceFormatError",
+    "SqliteJournalStore",
     "UnresolvedLaunchError",
     "read_items",
     "run_many",

@@ -1,67 +1,47 @@
-"""The bulk-launch journal: one SQLite file recording each item's launch token and state.
+"""The bulk-launch journal: what a run records per item, and the store interface behind it.
 
-States: ``pending`` (never sent) → ``in_flight`` (committed *before* each send: the server may
-have it) → ``launched`` (with the workflow id) or ``failed`` (with the error text). A run that
-crashed or was cancelled is resumed from the same file: launched items are not sent again,
+States: ``pending`` (never sent) → ``in_flight`` (recorded durably *before* each send: the server
+may have it) → ``launched`` (with the workflow id) or ``failed`` (with the error text). A run that
+crashed or was cancelled is resumed from the same journal: launched items are not sent again,
 items that were ever sent are first looked up by their token.
 
-The file is bound to the run's template id, item count, a hash of the items and the token field,
-and refuses a resume with other input (:class:`JournalMismatchError`). While a run has it open, the
-file is locked (SQLite ``locking_mode=EXCLUSIVE``): a second run on the same journal fails with
-:class:`JournalLockedError` instead of launching the same items twice.
+A journal is bound to the run's template id, item count, a hash of the items and the token field
+(:class:`Binding`), written in the same first write that creates it, and it refuses a resume with
+other input, or a store that is empty or damaged (:class:`JournalMismatchError`). While a run has
+it open, nobody else may (:class:`JournalLockedError`).
 
-:class:`Journal` is the synchronous SQLite layer; :class:`JournalWriter` is the async side used by
-the runner: it commits updates from many launch tasks in one transaction (group commit), in a
-worker thread, and a task waits until its own update is durable before it sends anything.
+Where the journal lives is a :class:`JournalStore`: the SDK ships the SQLite file store
+(:class:`~pneumatic_async.bulk.sqlite_journal.SqliteJournalStore`, used for ``journal="run.db"``);
+a store on a shared database implements the same five methods. :class:`JournalWriter` is what
+the runner talks to: it commits updates of many launch tasks in one write (group commit), and a
+task waits until its own update is durable before it sends anything.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-import os
-import sqlite3
-import time
-from collections.abc import Sequence
-from typing import Final
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol, runtime_checkable
 
 import anyio
-import anyio.to_thread
 import attrs
 
-from pneumatic_async.bulk.tokens import index_width, is_run_id, make_token, new_run_id
 from pneumatic_async.errors import PneumaticError
 
 __all__ = [
-    "FORMAT",
     "Binding",
     "ItemState",
-    "Journal",
     "JournalEntry",
     "JournalError",
     "JournalLockedError",
     "JournalMismatchError",
+    "JournalStore",
     "JournalUpdate",
     "JournalWriter",
 ]
 
 logger = logging.getLogger("pneumatic_async.bulk")
-
-#: The journal format name stored in the file.
-FORMAT: Final = "pneumatic-async-bulk/1"
-
-_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE items (
-    idx INTEGER PRIMARY KEY,
-    token TEXT NOT NULL UNIQUE,
-    state TEXT NOT NULL DEFAULT 'pending',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    workflow_id INTEGER,
-    error TEXT,
-    updated_at REAL
-);
-"""
 
 
 class ItemState(enum.StrEnum):
@@ -74,12 +54,12 @@ class ItemState(enum.StrEnum):
 
 
 class JournalError(PneumaticError):
-    """The journal file cannot be used."""
+    """The journal cannot be used (or written to)."""
 
 
 class JournalMismatchError(JournalError, ValueError):
-    """The journal belongs to another run (other template, items or token field), or is not a
-    journal at all."""
+    """The journal belongs to another run (other template, items or token field), or it is empty,
+    damaged or not a journal at all; the message names the journal and what is wrong."""
 
 
 class JournalLockedError(JournalError):
@@ -119,7 +99,7 @@ class Binding:
     token_field: str | None
 
     def as_meta(self) -> dict[str, str]:
-        """The binding as ``meta`` rows."""
+        """The binding as text key/value pairs (how stores record it)."""
         return {
             "template_id": str(self.template_id),
             "item_count": str(self.item_count),
@@ -128,168 +108,53 @@ class Binding:
         }
 
 
-class Journal:
-    """A journal file opened for one run (synchronous; see :class:`JournalWriter` for async).
+@runtime_checkable
+class JournalStore(Protocol):
+    """Where a bulk run's journal lives (a SQLite file, or a shared database).
 
-    Use :meth:`open`; the connection may be used from any one thread at a time.
+    The runner calls :meth:`open` once, then :meth:`recorded` (on a resume) and :meth:`write`
+    many times, and :meth:`close` at the end, from one task at a time. A store must:
+
+    * create the journal with its identity (``binding``, a fresh run id) and every item
+      ``pending`` **in one atomic first write**, so that no partial journal can exist;
+    * refuse an existing journal that is empty, damaged or bound to something else with
+      :class:`JournalMismatchError` naming it and what is wrong, and one another run holds with
+      :class:`JournalLockedError`;
+    * validate everything it reads (a state outside :class:`ItemState`, a missing row or a token
+      that does not match the run id are :class:`JournalMismatchError`, never a ``ValueError``);
+    * make :meth:`write` durable before it returns (it announces a launch about to be sent).
     """
 
-    def __init__(self, path: str, conn: sqlite3.Connection, run_id: str, *, resumed: bool) -> None:
-        self.path = path
-        self.run_id = run_id
-        #: True when the file existed (this run continues an earlier one).
-        self.resumed = resumed
-        self._conn = conn
+    #: A human-readable name of the journal, for messages (a path, a key).
+    description: str
 
-    # -- opening ------------------------------------------------------------------------------
+    async def open(self, binding: Binding, *, create: bool) -> str | None:
+        """Open (or with ``create``, create) the journal for ``binding``; return its run id.
 
-    @classmethod
-    def open(cls, path: str | os.PathLike[str], binding: Binding, *, create: bool) -> Journal:
-        """Open ``path`` for a run with ``binding``.
-
-        An existing journal is checked against ``binding`` (:class:`JournalMismatchError`) and
-        resumed. A missing one is created (all items ``pending``) when ``create`` is true; else
-        ``FileNotFoundError``. The file stays locked until :meth:`close`.
+        ``None`` when it does not exist and ``create`` is false. Holds the journal until
+        :meth:`close`.
         """
-        fspath = os.fspath(path)
-        exists = os.path.exists(fspath) and os.path.getsize(fspath) > 0
-        if not exists and not create:
-            raise FileNotFoundError(fspath)
-        try:
-            conn = sqlite3.connect(
-                fspath, timeout=0.0, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise JournalError(f"cannot open the journal {fspath!r}: {exc}") from exc
-        try:
-            return cls._setup(fspath, conn, binding, exists=exists)
-        except BaseException:
-            conn.close()
-            raise
+        ...
 
-    @classmethod
-    def _setup(
-        cls, path: str, conn: sqlite3.Connection, binding: Binding, *, exists: bool
-    ) -> Journal:
-        try:
-            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
-            conn.execute("PRAGMA journal_mode=WAL")
-            # FULL: a commit is on disk before the launch it announces is sent.
-            conn.execute("PRAGMA synchronous=FULL")
-            # Take the exclusive lock now (a write transaction), so a second run fails here.
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise JournalLockedError(
-                    f"the journal {path!r} is in use by another run; wait for it to end"
-                ) from exc
-            raise JournalError(f"cannot use the journal {path!r}: {exc}") from exc
-        except sqlite3.DatabaseError as exc:
-            raise JournalMismatchError(f"{path!r} is not a bulk-launch journal: {exc}") from exc
-        try:
-            run_id = cls._check(path, conn, binding) if exists else cls._create(conn, binding)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return cls(path, conn, run_id, resumed=exists)
+    @property
+    def resumed(self) -> bool:
+        """True when :meth:`open` found an existing journal."""
+        ...
 
-    @staticmethod
-    def _create(conn: sqlite3.Connection, binding: Binding) -> str:
-        run_id = new_run_id()
-        for statement in _SCHEMA.strip().split(";"):
-            if statement.strip():
-                conn.execute(statement)
-        meta = {"format": FORMAT, "run_id": run_id, "created_at": repr(time.time())}
-        meta.update(binding.as_meta())
-        conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
-        width = index_width(binding.item_count)
-        conn.executemany(
-            "INSERT INTO items (idx, token) VALUES (?, ?)",
-            ((index, make_token(run_id, index, width)) for index in range(binding.item_count)),
-        )
-        return run_id
+    def recorded(self) -> AsyncIterator[JournalEntry]:
+        """Every item whose state is not ``pending``, validated, in index order."""
+        ...
 
-    @staticmethod
-    def _check(path: str, conn: sqlite3.Connection, binding: Binding) -> str:
-        try:
-            rows = conn.execute("SELECT key, value FROM meta").fetchall()
-        except sqlite3.DatabaseError as exc:
-            raise JournalMismatchError(f"{path!r} is not a bulk-launch journal: {exc}") from exc
-        meta = dict(rows)
-        if meta.get("format") != FORMAT or not is_run_id(meta.get("run_id", "")):
-            raise JournalMismatchError(
-                f"{path!r} is not a bulk-launch journal of this SDK version "
-                f"(format {meta.get('format')!r}, expected {FORMAT!r})"
-            )
-        expected = binding.as_meta()
-        diffs = [
-            f"{key} {meta.get(key)!r} (this run: {value!r})"
-            for key, value in expected.items()
-            if meta.get(key) != value
-        ]
-        if diffs:
-            raise JournalMismatchError(
-                f"the journal {path!r} belongs to another run: " + "; ".join(diffs) + ". Resume "
-                "with the same template, items (same order) and token_field, or use a new journal "
-                "path for a new run."
-            )
-        return str(meta["run_id"])
+    async def write(self, updates: Sequence[JournalUpdate]) -> None:
+        """Record ``updates`` atomically and durably (:class:`JournalError` when it cannot)."""
+        ...
 
-    # -- reading and writing ------------------------------------------------------------------
-
-    def entries(self) -> list[JournalEntry]:
-        """Every item's recorded token and state, in index order."""
-        rows = self._conn.execute(
-            "SELECT idx, token, state, attempts, workflow_id, error FROM items ORDER BY idx"
-        ).fetchall()
-        return [
-            JournalEntry(
-                index=idx,
-                token=token,
-                state=ItemState(state),
-                attempts=attempts,
-                workflow_id=workflow_id,
-                error=error,
-            )
-            for idx, token, state, attempts, workflow_id, error in rows
-        ]
-
-    def write(self, updates: Sequence[JournalUpdate]) -> None:
-        """Record ``updates`` in one transaction (durable when this returns).
-
-        Raises :class:`JournalError` when SQLite fails (disk full, I/O error): the bulk run then
-        stops, since it can no longer promise to resume correctly.
-        """
-        if not updates:
-            return
-        now = time.time()
-        conn = self._conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany(
-                    "UPDATE items SET state = ?, attempts = COALESCE(?, attempts), "
-                    "workflow_id = ?, error = ?, updated_at = ? WHERE idx = ?",
-                    [
-                        (u.state.value, u.attempts, u.workflow_id, u.error, now, u.index)
-                        for u in updates
-                    ],
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise JournalError(f"cannot write to the journal {self.path!r}: {exc}") from exc
-
-    def close(self) -> None:
-        """Close the file (and release its lock)."""
-        self._conn.close()
+    async def close(self) -> None:
+        """Release the journal."""
+        ...
 
 
-class _Batch:
+class _Group:
     __slots__ = ("done", "updates")
 
     def __init__(self) -> None:
@@ -298,47 +163,47 @@ class _Batch:
 
 
 class JournalWriter:
-    """Async access to a :class:`Journal`, committing concurrent updates together.
+    """Async, grouped writes to an open :class:`JournalStore`.
 
-    :meth:`record` returns once the update is committed. While one commit runs in a worker
-    thread, updates of other tasks gather in the next batch, committed by whichever of them gets
-    the lock first: one transaction (and one fsync) per batch instead of per update.
+    :meth:`record` returns once the update is committed. While one write runs, updates of other
+    tasks gather in the next group, written by whichever of them gets the lock first: one
+    transaction (and one fsync) per group instead of per update.
     """
 
-    def __init__(self, journal: Journal) -> None:
-        self.journal = journal
+    def __init__(self, store: JournalStore) -> None:
+        self.store = store
         self._lock = anyio.Lock()
-        self._batch = _Batch()
-        #: Number of transactions committed (for measurements).
+        self._group = _Group()
+        #: Number of writes committed (for measurements).
         self.commits = 0
 
     async def record(self, update: JournalUpdate) -> None:
         """Add ``update`` to the next commit and wait until it is durable."""
-        batch = self._batch
-        batch.updates.append(update)
+        group = self._group
+        group.updates.append(update)
         async with self._lock:
-            if not batch.done:
+            if not group.done:
                 await self._commit()
 
     async def _commit(self) -> None:
-        batch, self._batch = self._batch, _Batch()
+        group, self._group = self._group, _Group()
         try:
-            await anyio.to_thread.run_sync(self.journal.write, batch.updates)
+            await self.store.write(group.updates)
         except BaseException:
-            # Put the updates back in front of the next batch so a later commit retries them.
-            self._batch.updates[:0] = batch.updates
+            # Put the updates back in front of the next group so a later commit retries them.
+            self._group.updates[:0] = group.updates
             raise
-        batch.done = True
+        group.done = True
         self.commits += 1
 
     async def flush(self) -> None:
         """Commit whatever is pending (updates of tasks cancelled while waiting included)."""
         async with self._lock:
-            if self._batch.updates:
+            if self._group.updates:
                 await self._commit()
 
     async def aclose(self, *, quiet: bool = False) -> None:
-        """Flush (even when the caller is being cancelled) and close the journal.
+        """Flush (even when the caller is being cancelled) and close the store.
 
         ``quiet``: log a failing flush instead of raising it (used while another exception, a
         cancellation say, is already propagating).
@@ -351,4 +216,4 @@ class JournalWriter:
                     raise
                 logger.exception("the last journal updates could not be written")
             finally:
-                await anyio.to_thread.run_sync(self.journal.close)
+                await self.store.close()

@@ -9,15 +9,14 @@ import anyio
 import pytest
 
 from pneumatic_async.bulk.journal import (
-    FORMAT,
     Binding,
     ItemState,
-    Journal,
     JournalLockedError,
     JournalMismatchError,
     JournalUpdate,
     JournalWriter,
 )
+from pneumatic_async.bulk.sqlite_journal import FORMAT, Journal, SqliteJournalStore
 from pneumatic_async.bulk.tokens import is_run_id, make_token
 
 BINDING = Binding(template_id=7, item_count=5, items_hash="ab" * 32, token_field=None)
@@ -143,12 +142,15 @@ def test_an_open_journal_is_locked_against_a_second_run(tmp_path: Path) -> None:
 
 async def test_writer_commits_concurrent_updates_together(tmp_path: Path) -> None:
     binding = Binding(template_id=7, item_count=200, items_hash="x", token_field=None)
-    journal = Journal.open(tmp_path / "j.db", binding, create=True)
-    writer = JournalWriter(journal)
+    store = SqliteJournalStore(tmp_path / "j.db")
+    await store.open(binding, create=True)
+    writer = JournalWriter(store)
 
     async def one(index: int) -> None:
         await writer.record(JournalUpdate(index=index, state=ItemState.IN_FLIGHT, attempts=1))
-        await writer.record(JournalUpdate(index=index, state=ItemState.LAUNCHED, workflow_id=index))
+        await writer.record(
+            JournalUpdate(index=index, state=ItemState.LAUNCHED, workflow_id=index + 1)
+        )
 
     async with anyio.create_task_group() as tg:
         for index in range(200):
@@ -159,13 +161,14 @@ async def test_writer_commits_concurrent_updates_together(tmp_path: Path) -> Non
     entries = reopened.entries()
     reopened.close()
     assert {e.state for e in entries} == {ItemState.LAUNCHED}
-    assert [e.workflow_id for e in entries] == list(range(200))
+    assert [e.workflow_id for e in entries] == list(range(1, 201))
 
 
 async def test_updates_of_cancelled_waiters_are_flushed_on_close(tmp_path: Path) -> None:
     binding = Binding(template_id=7, item_count=3, items_hash="x", token_field=None)
-    journal = Journal.open(tmp_path / "j.db", binding, create=True)
-    writer = JournalWriter(journal)
+    store = SqliteJournalStore(tmp_path / "j.db")
+    await store.open(binding, create=True)
+    writer = JournalWriter(store)
     release = anyio.Event()
 
     async def commit_in_progress() -> None:  # holds the lock: the next updates must wait

@@ -24,8 +24,10 @@ from pneumatic_async.bulk import (
     run_many,
     stream_run,
 )
+from pneumatic_async.bulk import launcher as launcher_module
 from pneumatic_async.bulk import runner as runner_module
-from pneumatic_async.bulk.journal import Binding, ItemState, Journal
+from pneumatic_async.bulk.journal import Binding, ItemState
+from pneumatic_async.bulk.sqlite_journal import Journal
 from pneumatic_async.bulk.tokens import NAME_LIMIT
 from pneumatic_async.errors import (
     AmbiguousOutcomeError,
@@ -354,7 +356,7 @@ async def test_rate_limit_paces_launches(monkeypatch: pytest.MonkeyPatch) -> Non
         async def wait(self) -> None:
             waits.append(None)
 
-    monkeypatch.setattr(runner_module, "Pacer", RecordingPacer)
+    monkeypatch.setattr(launcher_module, "Pacer", RecordingPacer)
     await launch(FakeClient(), items(5), rate_limit=12.5)
     assert waits[0] == 12.5
     assert len(waits) == 1 + 5  # one wait per launch

@@ -1,0 +1,53 @@
+"""The options of one bulk run, checked once before anything is sent."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import attrs
+
+from pneumatic_async.bulk.journal import JournalStore
+from pneumatic_async.bulk.results import Progress
+from pneumatic_async.errors import ConfigurationError
+
+__all__ = ["BatchOptions", "JournalSpec"]
+
+#: A journal given to a bulk run: a SQLite file path, or any :class:`JournalStore`.
+JournalSpec = str | os.PathLike[str] | JournalStore
+
+
+@attrs.frozen(kw_only=True)
+class BatchOptions:
+    """The keyword options of ``run_many`` / ``stream_run`` (documented there)."""
+
+    concurrency: int
+    token_field: str | None
+    journal: JournalSpec | None
+    skip_invalid: bool
+    rate_limit: float | None
+    on_progress: Callable[[Progress], None] | None
+    validate: bool
+
+    def check(self) -> None:
+        """Raise :class:`ConfigurationError` naming the first bad option."""
+        if not isinstance(self.concurrency, int) or self.concurrency < 1:
+            raise ConfigurationError(f"concurrency must be an int >= 1, got {self.concurrency!r}")
+        if self.rate_limit is not None and not (
+            isinstance(self.rate_limit, int | float) and self.rate_limit > 0
+        ):
+            raise ConfigurationError(
+                f"rate_limit must be a positive number of launches per second, got "
+                f"{self.rate_limit!r}"
+            )
+        if self.token_field is not None and (
+            not isinstance(self.token_field, str) or not self.token_field
+        ):
+            raise ConfigurationError(
+                f"token_field must be a kickoff field api_name, got {self.token_field!r}"
+            )
+        journal = self.journal
+        if journal is not None and not isinstance(journal, str | os.PathLike | JournalStore):
+            raise ConfigurationError(
+                f"journal must be a file path or a JournalStore, got {type(journal).__name__}"
+            )
