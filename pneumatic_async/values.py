@@ -55,6 +55,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 
+from pneumatic_async._encodable import unencodable
 from pneumatic_async.errors import FieldProblem, InvalidValuesError
 from pneumatic_async.models.files import UploadedFile
 from pneumatic_async.models.templates import Selection
@@ -561,6 +562,10 @@ def encode_values(
             encoded[key] = _encode(spec, value, emails)
         except _Invalid as exc:
             problems.append(FieldProblem(field=key, message=str(exc), item=item))
+            continue
+        not_sendable = unencodable(encoded[key])
+        if not_sendable is not None:
+            problems.append(FieldProblem(field=key, message=not_sendable, item=item))
     if check_required:
         for spec in spec_list:
             if spec.is_required and spec.api_name not in values:

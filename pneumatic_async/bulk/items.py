@@ -160,6 +160,6 @@ def fingerprint(items: list[LaunchItem]) -> str:
             line = encoder.encode(record)
         except (TypeError, ValueError):  # nested non-string keys, circular values
             line = repr(record)
-        digest.update(line.encode())
+        digest.update(line.encode("utf-8", "surrogatepass"))  # lone surrogates hash too
         digest.update(b"\n")
     return digest.hexdigest()

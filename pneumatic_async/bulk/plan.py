@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import attrs
 
+from pneumatic_async._encodable import check_encodable
 from pneumatic_async._types import NOT_GIVEN
 from pneumatic_async.bulk.items import LaunchItem, check_item, fingerprint, normalize_items
 from pneumatic_async.bulk.journal import (
@@ -166,6 +167,13 @@ async def _validate(
         if found:
             problems[index] = found
     if not options.validate:
+        for index, item in enumerate(items):
+            if index in skip:
+                continue
+            try:  # sent as given, but a value the JSON encoder would choke on is a problem
+                check_encodable(item.kickoff, item=index)
+            except InvalidValuesError as exc:
+                problems.setdefault(index, []).extend(exc.problems)
         return problems, [dict(item.kickoff) for item in items]
 
     from pneumatic_async import values

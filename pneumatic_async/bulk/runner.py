@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from pneumatic_async._ids import object_id
 from pneumatic_async.bulk.items import LaunchItem
 from pneumatic_async.bulk.journal import JournalError, JournalStore
 from pneumatic_async.bulk.launcher import Launcher
@@ -215,6 +216,7 @@ async def run_many(
     use. Cancelling the caller cancels the launches in flight (their outcome stays unknown; a
     journal resume settles them).
     """
+    template_id = object_id(template_id, "template_id")
     options = BatchOptions(
         concurrency=concurrency,
         token_field=token_field,
@@ -270,6 +272,7 @@ async def stream_run(
     them). The launcher runs in a task group inside this generator: while the consumer's loop
     body runs, launches go on in the background (up to ``concurrency`` finished results wait).
     """
+    template_id = object_id(template_id, "template_id")
     options = BatchOptions(
         concurrency=concurrency,
         token_field=token_field,

@@ -19,6 +19,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pneumatic_async import values as _values
+from pneumatic_async._encodable import check_encodable
+from pneumatic_async._ids import object_id
 from pneumatic_async._types import NOT_GIVEN, NotGiven
 from pneumatic_async.models.tasks import Task, TaskListItem
 from pneumatic_async.models.workflows import WorkflowEvent
@@ -73,7 +75,9 @@ class Tasks(Resource):
             "assigned_to": _given(assigned_to),
             "is_completed": _bool(is_completed),
             "search": _given(search),
-            "template_id": _given(template_id),
+            "template_id": None
+            if isinstance(template_id, NotGiven)
+            else object_id(template_id, "template_id"),
             "template_task_api_name": _given(template_task_api_name),
             "ordering": _given(ordering),
         }
@@ -92,7 +96,8 @@ class Tasks(Resource):
         A task that never started (skipped by a condition) is a
         :class:`~pneumatic_async.errors.NotFoundError`.
         """
-        return await self._get(f"/v2/tasks/{int(task_id)}", Task)
+        task_id = object_id(task_id, "task_id")
+        return await self._get(f"/v2/tasks/{task_id}", Task)
 
     async def complete(
         self,
@@ -109,8 +114,11 @@ class Tasks(Resource):
         sent (the server would silently ignore an unknown name). ``validate=False`` sends
         ``output`` as given. Never re-sent after an ambiguous failure.
         """
+        task_id = object_id(task_id, "task_id")
         body: dict[str, Any] = {"output": dict(output or {})}
-        if validate and output:
+        if not validate:
+            check_encodable(body["output"])
+        elif output:
             task = await self.get(task_id)
             specs = _values.specs_from_task(task)
             ids = _values.user_ids_in(specs, output)
@@ -118,39 +126,41 @@ class Tasks(Resource):
             body["output"] = _values.encode_values(
                 specs, output, check_required=False, user_emails=emails
             )
-        return await self._post(f"/v2/tasks/{int(task_id)}/complete", Task, json=body)
+        return await self._post(f"/v2/tasks/{task_id}/complete", Task, json=body)
 
     async def revert(self, task_id: int, comment: str) -> None:
         """Return an active task to the previous step (``POST /v2/tasks/<id>/revert``, 204).
 
         The server requires a comment; a blank one is a ``ValueError`` here, before sending.
         """
+        task_id = object_id(task_id, "task_id")
         if not comment or not comment.strip():
             raise ValueError("revert needs a non-blank comment (the server requires one)")
         await self._client._request(
-            "POST", f"/v2/tasks/{int(task_id)}/revert", json={"comment": comment}
+            "POST", f"/v2/tasks/{task_id}/revert", json={"comment": comment}
         )
 
     async def comment(self, task_id: int, text: str) -> WorkflowEvent:
         """Comment on a task's workflow (``POST /v2/tasks/<id>/comment``); returns the event."""
+        task_id = object_id(task_id, "task_id")
         if not text or not text.strip():
             raise ValueError("a comment needs non-blank text")
-        return await self._post(
-            f"/v2/tasks/{int(task_id)}/comment", WorkflowEvent, json={"text": text}
-        )
+        return await self._post(f"/v2/tasks/{task_id}/comment", WorkflowEvent, json={"text": text})
 
     async def set_due_date(self, task_id: int, due: datetime | date | float) -> None:
         """Set a task's due date (``POST /v2/tasks/<id>/due-date``, 204; must be a number)."""
+        task_id = object_id(task_id, "task_id")
         await self._client._request(
             "POST",
-            f"/v2/tasks/{int(task_id)}/due-date",
+            f"/v2/tasks/{task_id}/due-date",
             json={"due_date_tsp": _values.epoch_seconds(due)},
             idempotent=True,
         )
 
     async def clear_due_date(self, task_id: int) -> None:
         """Remove a task's due date (``DELETE /v2/tasks/<id>/due-date``, 204)."""
-        await self._client._request("DELETE", f"/v2/tasks/{int(task_id)}/due-date")
+        task_id = object_id(task_id, "task_id")
+        await self._client._request("DELETE", f"/v2/tasks/{task_id}/due-date")
 
     def events(
         self,
@@ -162,8 +172,9 @@ class Tasks(Resource):
         offset: int = 0,
     ) -> Paginator[WorkflowEvent]:
         """Iterate a task's events (``GET /v2/tasks/<id>/events``); ``ordering``: ``created``."""
+        task_id = object_id(task_id, "task_id")
         return self._paginate(
-            f"/v2/tasks/{int(task_id)}/events",
+            f"/v2/tasks/{task_id}/events",
             WorkflowEvent,
             params={"ordering": _given(ordering)},
             page_size=page_size,

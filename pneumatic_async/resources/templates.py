@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any, Final
 import anyio
 
 from pneumatic_async import values as _values
+from pneumatic_async._encodable import check_encodable
+from pneumatic_async._ids import object_id
 from pneumatic_async._types import NOT_GIVEN, NotGiven
 from pneumatic_async.errors import FieldProblem, InvalidValuesError, PermissionDeniedError
 from pneumatic_async.models.templates import (
@@ -133,18 +135,21 @@ class Templates(Resource):
         ids that don't exist). A draft (inactive) template comes back as the raw draft the server
         stored, so most of its keys may have their defaults.
         """
-        return await self._get(f"/templates/{int(template_id)}", Template)
+        template_id = object_id(template_id, "template_id")
+        return await self._get(f"/templates/{template_id}", Template)
 
     async def fields(self, template_id: int) -> TemplateFields:
         """Every field of a template, by kickoff and task (``GET /templates/<id>/fields``).
 
         The items have names, types and api_names but no selections; use :meth:`get` for those.
         """
-        return await self._get(f"/templates/{int(template_id)}/fields", TemplateFields)
+        template_id = object_id(template_id, "template_id")
+        return await self._get(f"/templates/{template_id}/fields", TemplateFields)
 
     async def steps(self, template_id: int) -> builtins.list[TemplateStep]:
         """The template's tasks as ``{name, number, api_name}`` (``GET /templates/<id>/steps``)."""
-        return await self._get(f"/templates/{int(template_id)}/steps", list[TemplateStep])
+        template_id = object_id(template_id, "template_id")
+        return await self._get(f"/templates/{template_id}/steps", list[TemplateStep])
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -177,16 +182,18 @@ class Templates(Resource):
         :meth:`create` are filled in. Needs an admin template owner, like :meth:`get`. Running
         workflows are migrated to the new version by the server, asynchronously.
         """
+        template_id = object_id(template_id, "template_id")
         body = await self._prepare_body(template)
-        path = f"/templates/{int(template_id)}"
+        path = f"/templates/{template_id}"
         result = await self._client._request("PUT", path, json=body)
-        self._forget_specs(int(template_id))
+        self._forget_specs(template_id)
         return self._client._structure(result, Template, "PUT", path)
 
     async def delete(self, template_id: int) -> None:
         """Delete a template (``DELETE /templates/<id>``; the server answers 204)."""
-        await self._client._request("DELETE", f"/templates/{int(template_id)}")
-        self._forget_specs(int(template_id))
+        template_id = object_id(template_id, "template_id")
+        await self._client._request("DELETE", f"/templates/{template_id}")
+        self._forget_specs(template_id)
 
     async def _prepare_body(
         self, template: Mapping[str, Any] | NewTemplate | Template
@@ -203,7 +210,11 @@ class Templates(Resource):
         documented_owners = body.pop("template_owners", None)
         if not body.get("owners") and documented_owners:
             body["owners"] = [
-                {"type": "user", "source_id": int(user_id), "role": "owner"}
+                {
+                    "type": "user",
+                    "source_id": object_id(user_id, "template_owners"),
+                    "role": "owner",
+                }
                 for user_id in documented_owners
             ]
         if body.get("is_active"):
@@ -264,12 +275,14 @@ class Templates(Resource):
         :class:`~pneumatic_async.errors.AmbiguousOutcomeError` (the workflow may exist). Use
         ``run_many`` for launches that must happen exactly once.
         """
+        template_id = object_id(template_id, "template_id")
         body: dict[str, Any] = {}
         if validate:
             body = await self._checked_run_body(
-                int(template_id), kickoff, name=name, is_urgent=is_urgent, due_date=due_date
+                template_id, kickoff, name=name, is_urgent=is_urgent, due_date=due_date
             )
         elif kickoff is not None:
+            check_encodable(kickoff)
             body["kickoff"] = dict(kickoff)
         if not isinstance(name, NotGiven):
             body["name"] = name
@@ -278,8 +291,8 @@ class Templates(Resource):
         if not isinstance(due_date, NotGiven):
             body["due_date_tsp"] = _due_date_tsp(due_date)
         if not isinstance(ancestor_task_id, NotGiven):
-            body["ancestor_task_id"] = ancestor_task_id
-        return await self._post(f"/templates/{int(template_id)}/run", Workflow, json=body)
+            body["ancestor_task_id"] = object_id(ancestor_task_id, "ancestor_task_id")
+        return await self._post(f"/templates/{template_id}/run", Workflow, json=body)
 
     async def _checked_run_body(
         self,
@@ -333,7 +346,8 @@ class Templates(Resource):
         10,000 workflows reads the template once. ``refresh=True`` fetches again (after the
         template changed); :meth:`update` and :meth:`delete` forget the cached entry.
         """
-        template_id = int(template_id)
+        template_id = object_id(template_id, "template_id")
+        template_id = template_id
         cache = self._client._shared.cache
         key = f"{KICKOFF_SPECS_CACHE_KEY}{template_id}"
         locks: dict[int, anyio.Lock] = cache.setdefault(_LOCKS_CACHE_KEY, {})

@@ -10,6 +10,7 @@ import builtins
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from pneumatic_async._ids import object_id
 from pneumatic_async._types import NOT_GIVEN, NotGiven
 from pneumatic_async.models.users import Group, User
 from pneumatic_async.resources._base import Resource
@@ -73,7 +74,8 @@ class Users(Resource):
 
     async def get(self, user_id: int) -> User:
         """Fetch one user (``GET /accounts/users/<id>``; admins and the account owner)."""
-        return await self._get(f"/accounts/users/{int(user_id)}", User)
+        user_id = object_id(user_id, "user_id")
+        return await self._get(f"/accounts/users/{user_id}", User)
 
     async def me(self) -> User:
         """The user the API key acts as (``GET /accounts/user``)."""

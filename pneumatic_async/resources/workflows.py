@@ -20,6 +20,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from pneumatic_async import values as _values
+from pneumatic_async._encodable import check_encodable
+from pneumatic_async._ids import object_id, object_ids
 from pneumatic_async._types import NOT_GIVEN, NotGiven
 from pneumatic_async.errors import TaskSelectionError
 from pneumatic_async.models.common import TaskStatus
@@ -51,6 +53,11 @@ def _csv(value: int | str | Sequence[int] | Sequence[str] | NotGiven) -> str | N
     if isinstance(value, int):
         return str(value)
     return ",".join(str(item) for item in value)
+
+
+def _checked_as_given(values: Mapping[str, Any]) -> dict[str, Any]:
+    check_encodable(values)
+    return dict(values)
 
 
 def _given(value: Any) -> Any:
@@ -99,7 +106,11 @@ class Workflows(Resource):
         """
         params = {
             "status": _given(status),
-            "template_id": _csv(template_id),
+            "template_id": _csv(
+                template_id
+                if isinstance(template_id, NotGiven)
+                else object_ids(template_id, "template_id")
+            ),
             "current_performer": _csv(current_performer),
             "current_performer_group_ids": _csv(current_performer_group_ids),
             "workflow_starter": _csv(workflow_starter),
@@ -126,7 +137,8 @@ class Workflows(Resource):
         Skipped tasks are not listed by the server; ``workflow.active_tasks`` are the current
         ones (there is no ``current_task``).
         """
-        return await self._get(f"/workflows/{int(workflow_id)}", Workflow)
+        workflow_id = object_id(workflow_id, "workflow_id")
+        return await self._get(f"/workflows/{workflow_id}", Workflow)
 
     def fields(
         self,
@@ -173,6 +185,7 @@ class Workflows(Resource):
         """Iterate a workflow's history (``GET /workflows/<id>/events``): task starts and
         completions, returns, comments, urgency and due date changes... (newest first unless
         ``ordering="created"``)."""
+        workflow_id = object_id(workflow_id, "workflow_id")
         params = {
             "ordering": _given(ordering),
             "include_comments": None
@@ -183,7 +196,7 @@ class Workflows(Resource):
             else ("true" if only_attachments else "false"),
         }
         return self._paginate(
-            f"/workflows/{int(workflow_id)}/events",
+            f"/workflows/{workflow_id}/events",
             WorkflowEvent,
             params=params,
             page_size=page_size,
@@ -213,6 +226,7 @@ class Workflows(Resource):
         kickoff fields (one ``GET /workflows/<id>`` first); required fields may be left out.
         Needs an admin with rights on the workflow (or the account owner).
         """
+        workflow_id = object_id(workflow_id, "workflow_id")
         body: dict[str, Any] = {}
         if not isinstance(name, NotGiven):
             body["name"] = name
@@ -220,11 +234,13 @@ class Workflows(Resource):
             body["is_urgent"] = is_urgent
         if not isinstance(kickoff, NotGiven):
             body["kickoff"] = (
-                await self._encode_kickoff(int(workflow_id), kickoff) if validate else dict(kickoff)
+                await self._encode_kickoff(workflow_id, kickoff)
+                if validate
+                else _checked_as_given(kickoff)
             )
         if not isinstance(due_date, NotGiven):
             body["due_date_tsp"] = None if due_date is None else _values.epoch_seconds(due_date)
-        path = f"/workflows/{int(workflow_id)}"
+        path = f"/workflows/{workflow_id}"
         result = await self._client._request("PATCH", path, json=body)
         return self._client._structure(result, Workflow, "PATCH", path)
 
@@ -240,7 +256,8 @@ class Workflows(Resource):
 
         No webhook is sent; a later :meth:`get` answers 404.
         """
-        await self._client._request("DELETE", f"/workflows/{int(workflow_id)}")
+        workflow_id = object_id(workflow_id, "workflow_id")
+        await self._client._request("DELETE", f"/workflows/{workflow_id}")
 
     async def return_to(
         self,
@@ -256,14 +273,15 @@ class Workflows(Resource):
         pending tasks ("A workflow can't return to a later task.") and tasks skipped by a
         condition.
         """
+        workflow_id = object_id(workflow_id, "workflow_id")
         if isinstance(task_id, NotGiven) == isinstance(task_api_name, NotGiven):
             raise ValueError("pass exactly one of task_id= or task_api_name=")
         body = (
-            {"task": int(task_id)}
+            {"task": object_id(task_id, "task_id")}
             if not isinstance(task_id, NotGiven)
             else {"task_api_name": task_api_name}
         )
-        await self._client._request("POST", f"/workflows/{int(workflow_id)}/return-to", json=body)
+        await self._client._request("POST", f"/workflows/{workflow_id}/return-to", json=body)
 
     async def finish(self, workflow_id: int) -> None:
         """Complete a workflow now (``POST /workflows/<id>/finish``, 204).
@@ -271,7 +289,8 @@ class Workflows(Resource):
         Only for templates marked ``finalizable``; otherwise the server answers 400 "You are not
         allowed to finish this workflow.".
         """
-        await self._client._request("POST", f"/workflows/{int(workflow_id)}/finish", json={})
+        workflow_id = object_id(workflow_id, "workflow_id")
+        await self._client._request("POST", f"/workflows/{workflow_id}/finish", json={})
 
     async def snooze(self, workflow_id: int, until: datetime | date | float) -> Workflow:
         """Snooze the workflow until ``until`` (``POST /workflows/<id>/snooze``); returns it.
@@ -280,8 +299,9 @@ class Workflows(Resource):
         become ``snoozed`` and its status 3. Repeating it is harmless, so it is retried like a
         read.
         """
+        workflow_id = object_id(workflow_id, "workflow_id")
         return await self._post(
-            f"/workflows/{int(workflow_id)}/snooze",
+            f"/workflows/{workflow_id}/snooze",
             Workflow,
             json={"date": _values.epoch_seconds(until)},
             idempotent=True,
@@ -292,8 +312,9 @@ class Workflows(Resource):
 
         A running workflow is left as it is. Retried like a read (repeating it is harmless).
         """
+        workflow_id = object_id(workflow_id, "workflow_id")
         return await self._post(
-            f"/workflows/{int(workflow_id)}/resume", Workflow, json={}, idempotent=True
+            f"/workflows/{workflow_id}/resume", Workflow, json={}, idempotent=True
         )
 
     async def comment(self, workflow_id: int, text: str) -> WorkflowEvent:
@@ -302,8 +323,9 @@ class Workflows(Resource):
         The server strips ``text`` and refuses a blank one, and refuses comments on completed
         workflows. Markdown links to uploaded files attach them.
         """
+        workflow_id = object_id(workflow_id, "workflow_id")
         return await self._post(
-            f"/workflows/{int(workflow_id)}/comment", WorkflowEvent, json={"text": text}
+            f"/workflows/{workflow_id}/comment", WorkflowEvent, json={"text": text}
         )
 
     # -- tasks --------------------------------------------------------------------------------
