@@ -19,7 +19,6 @@ task waits until its own update is durable before it sends anything.
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Protocol, runtime_checkable
@@ -28,6 +27,7 @@ import anyio
 import attrs
 
 from pneumatic_async.errors import PneumaticError
+from pneumatic_async.stores.base import ItemState  # the states shared batch stores record too
 
 __all__ = [
     "Binding",
@@ -42,15 +42,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("pneumatic_async.bulk")
-
-
-class ItemState(enum.StrEnum):
-    """The journal state of one item."""
-
-    PENDING = "pending"
-    IN_FLIGHT = "in_flight"
-    LAUNCHED = "launched"
-    FAILED = "failed"
 
 
 class JournalError(PneumaticError):
