@@ -113,11 +113,11 @@ def test_unknown_event_keeps_the_raw_payload() -> None:
 
 
 def test_unknown_event_needs_no_captures() -> None:
-    body = b'{"hook": {"id": 1, "event": "process_started", "target": "https://x"}, "p": [1]}'
+    body = b'{"hook": {"id": 1, "event": "task_snoozed", "target": "https://x"}, "p": [1]}'
     event = parse_event(body)
     assert isinstance(event, UnknownEvent)
     assert event.raw == {
-        "hook": {"id": 1, "event": "process_started", "target": "https://x"},
+        "hook": {"id": 1, "event": "task_snoozed", "target": "https://x"},
         "p": [1],
     }
 

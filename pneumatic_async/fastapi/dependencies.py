@@ -1,24 +1,14 @@
-"""Receive Pneumatic webhooks in a FastAPI app (the ``fastapi`` extra).
+"""Building blocks for a hand-written webhook endpoint: :data:`PneumaticEvent` and
+:func:`require_token` (the :class:`~pneumatic_async.fastapi.WebhookRouter` does all this and more).
 
 .. code-block:: python
-
-    from fastapi import FastAPI
-    from pneumatic_async.events import TaskCompletedEvent
-    from pneumatic_async.fastapi import PneumaticEvent, require_token
-
-    app = FastAPI()
 
     @app.post("/hooks/pneumatic", dependencies=[require_token("s3cr3t")])
     async def hook(event: PneumaticEvent) -> None:
         if isinstance(event, TaskCompletedEvent):
             ...
 
-Subscribe with ``client.webhooks.subscribe_all("https://example.com/hooks/pneumatic?token=s3cr3t")``.
-The real server's deliveries are **unsigned** (no secret, no signature header): a secret in the
-URL, checked with :func:`require_token`, is what tells your endpoint a request came from your
-subscription. A body that is not a Pneumatic event is answered 400 with a JSON error. The server
-retries a delivery (3 attempts in all) only on a 5xx or a connection error, so answer 2xx fast
-and do slow work in the background.
+A body that is not a Pneumatic event is answered 400 with a JSON error.
 """
 
 from __future__ import annotations
