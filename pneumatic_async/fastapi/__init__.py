@@ -34,7 +34,12 @@ from pneumatic_async.fastapi.lifespan import (
     pneumatic_lifespan,
 )
 from pneumatic_async.fastapi.router import DEFAULT_MAX_BODY, Handler, Mode, WebhookRouter
-from pneumatic_async.fastapi.stores import DeliveryStore, MemoryDeliveryStore, SQLiteDeliveryStore
+from pneumatic_async.fastapi.stores import (
+    DeliveryStore,
+    KeyStoreDeliveries,
+    MemoryDeliveryStore,
+    SQLiteDeliveryStore,
+)
 from pneumatic_async.fastapi.subscribe import ensure_subscribed
 
 __all__ = [
@@ -42,6 +47,7 @@ __all__ = [
     "BackgroundHandlers",
     "DeliveryStore",
     "Handler",
+    "KeyStoreDeliveries",
     "Lifespan",
     "MemoryDeliveryStore",
     "Mode",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -21,6 +22,12 @@ from pneumatic_async._event_shapes import EVENT_ALIASES
 __all__ = ["delivery_key"]
 
 _TIMESTAMP_KEYS: Final = ("date_created", "date_started", "date_completed", "due_date")
+_UNSAFE: Final = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def _safe(value: Any) -> str:
+    """``value`` as a short key part of letters, digits and ``_.-`` (bodies are untrusted)."""
+    return _UNSAFE.sub("_", str(value))[:40]
 
 
 def _is_timestamp(name: str) -> bool:
@@ -46,24 +53,25 @@ def _digest(data: Any) -> str:
 
 
 def delivery_key(payload: Mapping[str, Any]) -> str:
-    """The delivery key of a decoded webhook body (``{"hook": {...}, ...}``).
+    """The delivery key of a decoded webhook body (``{"hook": {...}, ...}``): at most 170
+    characters of letters, digits and ``_.:-``.
 
     Same key for a delivery, its retries and its copies to other hooks; a new key for each new
     occurrence of an event. Bodies of unknown events are keyed by everything but their ``hook``.
     """
     hook = payload.get("hook")
     event = str(hook.get("event")) if isinstance(hook, Mapping) else "unknown"
-    event = EVENT_ALIASES.get(event, event)
+    event = _safe(EVENT_ALIASES.get(event, event))
     parts = [event]
     stamps: list[tuple[str, Any]] = []
     obj: Any = None
     for kind in ("task", "workflow", "process"):
         obj = payload.get(kind)
         if isinstance(obj, Mapping):
-            parts.append(f"{'workflow' if kind == 'process' else kind}-{obj.get('id')}")
+            parts.append(f"{'workflow' if kind == 'process' else kind}-{_safe(obj.get('id'))}")
             inner = obj.get("workflow")
             if kind == "task" and isinstance(inner, Mapping):
-                parts.append(f"workflow-{inner.get('id')}")
+                parts.append(f"workflow-{_safe(inner.get('id'))}")
             _timestamps(obj, f"$.{kind}", stamps)
             break
     else:

@@ -56,7 +56,8 @@ from pneumatic_async.events import (
 from pneumatic_async.fastapi import _openapi
 from pneumatic_async.fastapi.keys import delivery_key
 from pneumatic_async.fastapi.lifespan import app_background, app_client
-from pneumatic_async.fastapi.stores import DeliveryStore, MemoryDeliveryStore
+from pneumatic_async.fastapi.stores import DeliveryStore, MemoryDeliveryStore, as_delivery_store
+from pneumatic_async.stores import KeyStore
 
 __all__ = ["DEFAULT_MAX_BODY", "Handler", "Mode", "WebhookRouter"]
 
@@ -112,7 +113,8 @@ class WebhookRouter(APIRouter):
       this is what authenticates them); ``token_param`` renames the query parameter.
     * ``store``: the :class:`~pneumatic_async.fastapi.stores.DeliveryStore` of handled keys
       (default: a :class:`~pneumatic_async.fastapi.stores.MemoryDeliveryStore` of this process;
-      with several worker processes use a shared store, e.g. ``SQLiteDeliveryStore``).
+      with several worker processes use a shared store: ``SQLiteDeliveryStore`` on one machine,
+      or a :class:`pneumatic_async.stores.KeyStore` such as ``PostgresStore``/``RedisStore``).
     * ``lease``: seconds a claimed key stays claimed if its process dies mid-handler.
     * ``max_body``: the largest body accepted (413 above).
 
@@ -125,7 +127,7 @@ class WebhookRouter(APIRouter):
         *,
         secret: str,
         token_param: str = "token",
-        store: DeliveryStore | None = None,
+        store: DeliveryStore | KeyStore | None = None,
         lease: float = 120.0,
         max_body: int = DEFAULT_MAX_BODY,
         include_in_schema: bool = True,
@@ -141,7 +143,7 @@ class WebhookRouter(APIRouter):
         super().__init__(**router_options)
         self.path = path
         self.token_param = token_param
-        self.store: DeliveryStore = store if store is not None else MemoryDeliveryStore()
+        self.store = as_delivery_store(store) if store is not None else MemoryDeliveryStore()
         self.lease = float(lease)
         self.max_body = max_body
         self._secret = secret.encode()

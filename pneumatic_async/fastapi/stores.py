@@ -1,12 +1,13 @@
 """Where a webhook router records which deliveries it handled: the :class:`DeliveryStore` interface,
-:class:`MemoryDeliveryStore` (one process, the default) and :class:`SQLiteDeliveryStore` (several
-processes on one machine).
+:class:`MemoryDeliveryStore` (one process, the default), :class:`SQLiteDeliveryStore` (several
+processes on one machine) and :class:`KeyStoreDeliveries`, which puts the deliveries in any
+:class:`pneumatic_async.stores.KeyStore` (PostgreSQL and Redis for several machines).
 
 A key goes through three states: free, **claimed** (a handler is running; the claim is a lease that
 expires after ``ttl`` seconds, so a crashed process does not hold it forever) and **done** (the
 handler succeeded; kept for ``keep_for`` seconds, which must outlast the server's retries and
-duplicates: seconds in practice, a day by default). A store for many machines (PostgreSQL, Redis)
-implements the same three methods::
+duplicates: seconds in practice, a day by default). The :mod:`pneumatic_async.stores` key stores
+keep done keys until they are cleared. Any other store implements the same three methods::
 
     class MyStore:
         async def claim(self, key: str, ttl: float) -> bool: ...   # free or expired -> claimed
@@ -25,7 +26,16 @@ from typing import Final, Protocol, runtime_checkable
 
 import anyio.to_thread
 
-__all__ = ["DEFAULT_KEEP_FOR", "DeliveryStore", "MemoryDeliveryStore", "SQLiteDeliveryStore"]
+from pneumatic_async.stores import KeyStore, new_owner
+
+__all__ = [
+    "DEFAULT_KEEP_FOR",
+    "DeliveryStore",
+    "KeyStoreDeliveries",
+    "MemoryDeliveryStore",
+    "SQLiteDeliveryStore",
+    "as_delivery_store",
+]
 
 #: How long a done key is remembered by default (seconds): one day.
 DEFAULT_KEEP_FOR: Final = 86_400.0
@@ -212,3 +222,54 @@ class SQLiteDeliveryStore:
             self._db.execute(
                 "DELETE FROM pneumatic_deliveries WHERE key = ? AND state = ?", (key, _CLAIMED)
             )
+
+
+class KeyStoreDeliveries:
+    """A :class:`DeliveryStore` on a :class:`pneumatic_async.stores.KeyStore` (``MemoryStore``,
+    ``SQLiteStore``, ``PostgresStore``, ``RedisStore``, or your own).
+
+    Each claim takes the key's lease under a fresh owner id, so two claims never share a lease,
+    not even in one process; a done key is completed with the result ``"handled"``. A claim whose
+    holder died is taken over when its lease expires.
+    """
+
+    def __init__(self, store: KeyStore, *, prefix: str = "webhook:") -> None:
+        self.store = store
+        self.prefix = prefix
+        self._owners: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"KeyStoreDeliveries({self.store!r})"
+
+    async def claim(self, key: str, ttl: float) -> bool:
+        """See :meth:`DeliveryStore.claim`."""
+        owner = new_owner()
+        claim = await self.store.claim_key(self.prefix + key, owner=owner, lease=ttl)
+        if claim.status != "acquired":
+            return False
+        self._owners[key] = owner
+        return True
+
+    async def done(self, key: str) -> None:
+        """See :meth:`DeliveryStore.done`."""
+        owner = self._owners.pop(key, None) or new_owner()
+        await self.store.complete_key(self.prefix + key, owner=owner, result="handled")
+
+    async def release(self, key: str) -> None:
+        """See :meth:`DeliveryStore.release`."""
+        owner = self._owners.pop(key, None)
+        if owner is not None:
+            await self.store.release_key(self.prefix + key, owner=owner)
+
+
+def as_delivery_store(store: DeliveryStore | KeyStore) -> DeliveryStore:
+    """``store`` itself, or a :class:`pneumatic_async.stores.KeyStore` wrapped in
+    :class:`KeyStoreDeliveries`."""
+    if isinstance(store, DeliveryStore):
+        return store
+    if isinstance(store, KeyStore):
+        return KeyStoreDeliveries(store)
+    raise TypeError(
+        f"a webhook delivery store needs claim/done/release (DeliveryStore) or a "
+        f"pneumatic_async.stores KeyStore, got {type(store).__name__}"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 from pneumatic_async.fastapi import delivery_key
 from tests.fastapi.helpers import sample
@@ -48,3 +49,13 @@ def test_unknown_events_are_keyed_by_their_body() -> None:
     other = {"hook": {"id": 1, "event": "task_snoozed", "target": "x"}, "thing": {"n": 2}}
     assert delivery_key(one) == delivery_key(same) != delivery_key(other)
     assert delivery_key(one).startswith("task_snoozed:")
+
+
+def test_keys_are_safe_for_every_store() -> None:
+    hostile = {
+        "hook": {"id": 1, "event": "x y\n'; DROP", "target": "t"},
+        "task": {"id": "1 OR 1=1" * 20, "workflow": {"id": None}},
+    }
+    key = delivery_key(hostile)
+    assert re.fullmatch(r"[A-Za-z0-9_.:-]{1,170}", key), key
+    assert re.fullmatch(r"[A-Za-z0-9_.:-]{1,170}", delivery_key(sample("real_task_completed")))

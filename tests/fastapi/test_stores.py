@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from pneumatic_async.fastapi import DeliveryStore, MemoryDeliveryStore, SQLiteDeliveryStore
+from pneumatic_async.fastapi import (
+    DeliveryStore,
+    KeyStoreDeliveries,
+    MemoryDeliveryStore,
+    SQLiteDeliveryStore,
+    WebhookRouter,
+)
+from pneumatic_async.stores import MemoryStore, SQLiteStore
 
 
 class Clock:
@@ -96,3 +104,33 @@ def test_retention_must_be_positive(tmp_path: Path) -> None:
         MemoryDeliveryStore(keep_for=0)
     with pytest.raises(ValueError, match="keep_for"):
         SQLiteDeliveryStore(tmp_path / "x", keep_for=-1)
+
+
+@pytest.fixture(params=["MemoryStore", "SQLiteStore"])
+async def key_store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    store = MemoryStore() if request.param == "MemoryStore" else SQLiteStore(tmp_path / "k.db")
+    yield store
+    await store.aclose()
+
+
+async def test_key_stores_hold_deliveries(key_store: Any) -> None:
+    store = KeyStoreDeliveries(key_store)
+    assert isinstance(store, DeliveryStore)
+    assert await store.claim("task_completed:task-1:abc", 60)
+    assert not await store.claim("task_completed:task-1:abc", 60)  # same process, still once
+    await store.release("task_completed:task-1:abc")
+    assert await store.claim("task_completed:task-1:abc", 60)
+    await store.done("task_completed:task-1:abc")
+    assert not await store.claim("task_completed:task-1:abc", 60)
+    other = KeyStoreDeliveries(key_store)  # another process on the same store
+    assert not await other.claim("task_completed:task-1:abc", 60)
+    assert await other.claim("task_completed:task-2:abc", 60)
+    assert not await store.claim("task_completed:task-2:abc", 60)
+
+
+async def test_router_wraps_a_key_store(key_store: Any) -> None:
+    router = WebhookRouter(secret="s", store=key_store)
+    assert isinstance(router.store, KeyStoreDeliveries)
+    assert router.store.store is key_store
+    with pytest.raises(TypeError, match="DeliveryStore"):
+        WebhookRouter(secret="s", store=object())  # type: ignore[arg-type]
