@@ -1,0 +1,1 @@
+"""The blocking resource namespaces, generated from :mod:`pneumatic_async.resources`."""
