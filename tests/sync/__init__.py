@@ -1,0 +1,1 @@
+"""Tests of the synchronous client (``pneumatic_async.sync``)."""
