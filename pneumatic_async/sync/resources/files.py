@@ -85,7 +85,7 @@ class Files(SyncResource[_AsyncFiles]):
         )
 
     def list_attachments(
-        self, *, page_size: int = 100, max_items: int | None = None
+        self, *, page_size: int = 100, max_items: int | None = None, offset: int = 0
     ) -> SyncPaginator[Attachment]:
         """``GET /attachments``: files linked from workflows/templates the caller can see.
 
@@ -94,5 +94,5 @@ class Files(SyncResource[_AsyncFiles]):
         links an uploaded file, never by this call.
         """
         return self._paginate(
-            self._async.list_attachments(page_size=page_size, max_items=max_items)
+            self._async.list_attachments(page_size=page_size, max_items=max_items, offset=offset)
         )

@@ -37,6 +37,7 @@ class Tasks(SyncResource[_AsyncTasks]):
         ordering: str | NotGiven = NOT_GIVEN,
         page_size: int = 100,
         max_items: int | None = None,
+        offset: int = 0,
     ) -> SyncPaginator[TaskListItem]:
         """Iterate the caller's tasks (``GET /v3/tasks``): active ones by default.
 
@@ -55,6 +56,7 @@ class Tasks(SyncResource[_AsyncTasks]):
                 ordering=ordering,
                 page_size=page_size,
                 max_items=max_items,
+                offset=offset,
             )
         )
 
@@ -105,8 +107,11 @@ class Tasks(SyncResource[_AsyncTasks]):
         ordering: str | NotGiven = NOT_GIVEN,
         page_size: int = 100,
         max_items: int | None = None,
+        offset: int = 0,
     ) -> SyncPaginator[WorkflowEvent]:
         """Iterate a task's events (``GET /v2/tasks/<id>/events``); ``ordering``: ``created``."""
         return self._paginate(
-            self._async.events(task_id, ordering=ordering, page_size=page_size, max_items=max_items)
+            self._async.events(
+                task_id, ordering=ordering, page_size=page_size, max_items=max_items, offset=offset
+            )
         )

@@ -46,6 +46,7 @@ class Templates(SyncResource[_AsyncTemplates]):
         ordering: str | NotGiven = NOT_GIVEN,
         page_size: int = 100,
         max_items: int | None = None,
+        offset: int = 0,
     ) -> SyncPaginator[TemplateListItem]:
         """Iterate the templates the caller owns, views or may start (``GET /templates``).
 
@@ -63,6 +64,7 @@ class Templates(SyncResource[_AsyncTemplates]):
                 ordering=ordering,
                 page_size=page_size,
                 max_items=max_items,
+                offset=offset,
             )
         )
 

@@ -33,6 +33,7 @@ class Users(SyncResource[_AsyncUsers]):
         ordering: str | Sequence[str] | NotGiven = NOT_GIVEN,
         page_size: int = 100,
         max_items: int | None = None,
+        offset: int = 0,
     ) -> SyncPaginator[User]:
         """Iterate the account's users (``GET /accounts/users``).
 
@@ -48,6 +49,7 @@ class Users(SyncResource[_AsyncUsers]):
                 ordering=ordering,
                 page_size=page_size,
                 max_items=max_items,
+                offset=offset,
             )
         )
 

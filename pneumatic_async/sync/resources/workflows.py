@@ -46,6 +46,7 @@ class Workflows(SyncResource[_AsyncWorkflows]):
         ordering: str | NotGiven = NOT_GIVEN,
         page_size: int = 100,
         max_items: int | None = None,
+        offset: int = 0,
     ) -> SyncPaginator[WorkflowListItem]:
         """Iterate workflow runs (``GET /workflows``), newest first by default.
 
@@ -72,6 +73,7 @@ class Workflows(SyncResource[_AsyncWorkflows]):
                 ordering=ordering,
                 page_size=page_size,
                 max_items=max_items,
+                offset=offset,
             )
         )
 
@@ -91,6 +93,7 @@ class Workflows(SyncResource[_AsyncWorkflows]):
         fields: Sequence[str] | str | NotGiven = NOT_GIVEN,
         page_size: int = 100,
         max_items: int | None = None,
+        offset: int = 0,
     ) -> SyncPaginator[WorkflowFields]:
         """Iterate workflows with their field values (``GET /workflows/fields``), newest first.
 
@@ -106,6 +109,7 @@ class Workflows(SyncResource[_AsyncWorkflows]):
                 fields=fields,
                 page_size=page_size,
                 max_items=max_items,
+                offset=offset,
             )
         )
 
@@ -118,6 +122,7 @@ class Workflows(SyncResource[_AsyncWorkflows]):
         only_attachments: bool | NotGiven = NOT_GIVEN,
         page_size: int = 100,
         max_items: int | None = None,
+        offset: int = 0,
     ) -> SyncPaginator[WorkflowEvent]:
         """Iterate a workflow's history (``GET /workflows/<id>/events``): task starts and
         completions, returns, comments, urgency and due date changes... (newest first unless
@@ -131,6 +136,7 @@ class Workflows(SyncResource[_AsyncWorkflows]):
                 only_attachments=only_attachments,
                 page_size=page_size,
                 max_items=max_items,
+                offset=offset,
             )
         )
 
