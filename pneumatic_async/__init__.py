@@ -10,11 +10,12 @@
 
 from __future__ import annotations
 
-from pneumatic_async._client import BaseClient, Pneumatic
+from pneumatic_async._base_client import BaseClient, RawResponse
 from pneumatic_async._flowdash import Flowdash
 from pneumatic_async._options import DEFAULT_TIMEOUT, Timeout
 from pneumatic_async._types import NOT_GIVEN, NotGiven
 from pneumatic_async._version import __version__
+from pneumatic_async.client import Pneumatic
 from pneumatic_async.errors import (
     AmbiguousOutcomeError,
     APIConnectionError,
@@ -32,8 +33,10 @@ from pneumatic_async.errors import (
     PermissionDeniedError,
     PneumaticError,
     RateLimitError,
+    ResponseTooLargeError,
     ResponseValidationError,
     TaskSelectionError,
+    UnexpectedStatusError,
     UnprocessableEntityError,
     UploadError,
 )
@@ -66,12 +69,15 @@ __all__ = [
     "PermissionDeniedError",
     "Pneumatic",
     "PneumaticError",
+    "RawResponse",
     "RateLimitError",
     "ResponseValidationError",
     "RetryEvent",
     "RetryPolicy",
     "TaskSelectionError",
     "Timeout",
+    "ResponseTooLargeError",
+    "UnexpectedStatusError",
     "UnprocessableEntityError",
     "UploadError",
     "WebhookEvent",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
-from pneumatic_async._client import BaseClient
+from pneumatic_async._base_client import BaseClient
 
 if TYPE_CHECKING:
     from pneumatic_async.resources.flowdash import Actions

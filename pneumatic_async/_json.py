@@ -36,12 +36,20 @@ def _reject_constant(token: str) -> Any:
 
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:
-    """Decode a JSON document; ``ValueError`` when it is not strict JSON."""
+    """Decode a JSON document; ``ValueError`` when it is not strict JSON.
+
+    Depth-safe: a document nested deeper than the decoder can follow (orjson stops at 1,024
+    levels, the standard library at the interpreter's recursion limit) is a ``ValueError`` too,
+    never a ``RecursionError``.
+    """
     if _orjson is not None:
         return _orjson.loads(data)
     if isinstance(data, memoryview):
         data = data.tobytes()
-    return _std_json.loads(data, parse_constant=_reject_constant)
+    try:
+        return _std_json.loads(data, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("the JSON document is nested too deeply") from None
 
 
 def _has_non_finite(obj: Any) -> bool:

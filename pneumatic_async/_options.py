@@ -51,6 +51,13 @@ def resolve_base_url(value: str | None, *, env: str, default: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError(f"base_url must be an absolute http(s) URL, got {url!r}")
+    if parts.username is not None or parts.password is not None:
+        # Never echo it: the part before "@" may hold a password.
+        shown = f"{parts.scheme}://{parts.hostname or ''}{parts.path}"
+        raise ConfigurationError(
+            f"base_url must not contain a user name or password ({shown!r} with credentials); "
+            "the API key is the only credential"
+        )
     if parts.query or parts.fragment:
         raise ConfigurationError(f"base_url must not have a query or fragment, got {url!r}")
     return url.rstrip("/")

@@ -14,7 +14,7 @@ _REDACTED: Final = "<redacted>"
 class ApiKey:
     """An API key whose value is only revealed to build the ``Authorization`` header."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("__weakref__", "_value")
 
     def __init__(
         self, value: str | None, *, source: str = "api_key", env: str = "PNEUMATIC_API_KEY"
@@ -41,6 +41,10 @@ class ApiKey:
     def authorization(self) -> str:
         """The ``Authorization`` header value."""
         return f"Bearer {self._value}"
+
+    def authorized(self, headers: dict[str, str]) -> dict[str, str]:
+        """A copy of ``headers`` with the ``Authorization`` header added (at the last step)."""
+        return {**headers, "Authorization": f"Bearer {self._value}"}
 
     def __repr__(self) -> str:
         return f"ApiKey({_REDACTED})"

@@ -27,18 +27,13 @@ Status errors carry the request's method and path (never its query string, which
 signed URL's signature), the status, the parsed body, the request id when the server sent one and
 the number of attempts made. Every error pickles. Messages never contain the API key.
 
-The module is pure: :func:`error_from_response` builds an error from a status, headers and body
-bytes, so the parsing of every body shape the real server sends is tested without a network.
+The classes only: building an error from a status, headers and body bytes is
+:func:`pneumatic_async._protocol.responses.error_from_response` (pure, tested without a network).
 """
 
 from __future__ import annotations
 
-import email.utils
-import html
-import json
-import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -62,10 +57,10 @@ __all__ = [
     "RateLimitError",
     "ResponseValidationError",
     "TaskSelectionError",
+    "ResponseTooLargeError",
+    "UnexpectedStatusError",
     "UnprocessableEntityError",
     "UploadError",
-    "error_from_response",
-    "parse_retry_after",
 ]
 
 
@@ -88,13 +83,26 @@ class ConfigurationError(PneumaticError, ValueError):
 
 
 class APIConnectionError(PneumaticError):
-    """No HTTP response was received (connection refused, DNS failure, dropped connection)."""
+    """No HTTP response was received (connection refused, DNS failure, dropped connection).
 
-    def __init__(self, message: str, *, method: str, path: str, attempts: int = 1) -> None:
+    ``may_have_been_sent`` tells whether the request may have reached the server (a dropped
+    connection or a read timeout) or provably did not (connection refused, connect timeout).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        attempts: int = 1,
+        may_have_been_sent: bool = True,
+    ) -> None:
         super().__init__(message)
         self.method = method
         self.path = path
         self.attempts = attempts
+        self.may_have_been_sent = may_have_been_sent
 
     def __str__(self) -> str:
         return f"{self.args[0]} ({self.method} {self.path}, {self.attempts} attempt(s))"
@@ -164,8 +172,10 @@ class APIStatusError(PneumaticError):
         errors: Sequence[str] = (),
         request_id: str | None = None,
         attempts: int = 1,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
+        self.headers: dict[str, str] = dict(headers or {})
         self.message = message
         self.status_code = status_code
         self.method = method
@@ -228,6 +238,33 @@ class RateLimitError(APIStatusError):
 
 class InternalServerError(APIStatusError):
     """5xx: the server failed (its body is often an HTML or plain-text page)."""
+
+
+class UnexpectedStatusError(APIStatusError):
+    """1xx or 3xx: an answer the API never gives (it does not redirect; nothing follows one)."""
+
+    @property
+    def location(self) -> str | None:
+        """Where a 3xx answer pointed (never followed), when the server said."""
+        value = self.headers.get("location")
+        return str(value) if value is not None else None
+
+
+class ResponseTooLargeError(PneumaticError):
+    """A response body was larger than the client's ``max_response_bytes``; reading stopped.
+
+    The request itself was answered (so a POST was applied); only its body was refused.
+    """
+
+    def __init__(self, *, limit: int, method: str, path: str, status_code: int) -> None:
+        super().__init__(f"the response body is larger than {limit} bytes")
+        self.limit = limit
+        self.method = method
+        self.path = path
+        self.status_code = status_code
+
+    def __str__(self) -> str:
+        return f"{self.args[0]} ({self.status_code} on {self.method} {self.path})"
 
 
 class ResponseValidationError(PneumaticError):
@@ -309,142 +346,3 @@ class UploadError(PneumaticError):
 
 class InvalidWebhookPayloadError(PneumaticError, ValueError):
     """A webhook request body is not a Pneumatic event (not JSON, not an object, no hook)."""
-
-
-# --------------------------------------------------------------------------------------------
-# Parsing error responses (pure)
-
-_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    409: ConflictError,
-    422: UnprocessableEntityError,
-    429: RateLimitError,
-}
-
-_TAG = re.compile(r"<[^>]+>")
-_SPACE = re.compile(r"\s+")
-_TITLE = re.compile(r"<(?:h1|title)[^>]*>(.*?)</(?:h1|title)>", re.IGNORECASE | re.DOTALL)
-_MAX_TEXT = 200
-
-
-def _text_summary(text: str) -> str:
-    """A short plain-text summary of a non-JSON body (an HTML error page, say)."""
-    match = _TITLE.search(text)
-    if match:
-        text = match.group(1)
-    text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", text))).strip()
-    return text[:_MAX_TEXT] + ("…" if len(text) > _MAX_TEXT else "")
-
-
-def parse_error_body(content: bytes) -> tuple[Any, str | None, dict[str, Any], list[str], str]:
-    """Parse an error body into ``(body, code, details, errors, message)``.
-
-    Handles the shapes the real server sends: ``{"code","message","details"?}`` with ``details``
-    empty, missing or ``{"name"|"api_name","reason"}``; DRF ``{"detail": ...}`` (the 401 token shape
-    adds ``code`` and ``messages``); django-filter ``{"param": ["..."]}``; a bare JSON array of
-    strings; Flowdash ``{"status": "Fail", "errors": [...]}``; and non-JSON bodies (HTML 404/500
-    pages, plain text), which never raise.
-    """
-    if not content.strip():
-        return None, None, {}, [], ""
-    try:
-        body: Any = json.loads(content)
-    except ValueError:
-        text = content.decode("utf-8", errors="replace")
-        return text, None, {}, [], _text_summary(text)
-
-    if isinstance(body, list):
-        errors = [str(item) for item in body]
-        return body, None, {}, errors, "; ".join(errors)
-    if not isinstance(body, dict):
-        return body, None, {}, [], str(body)[:_MAX_TEXT]
-
-    code = body.get("code")
-    if code is None:
-        code = body.get("error_code")  # the file service's own error shape
-    code = str(code) if code is not None else None
-    raw_details = body.get("details")
-    details = dict(raw_details) if isinstance(raw_details, dict) else {}
-    raw_errors = body.get("errors")
-    errors = [str(e) for e in raw_errors] if isinstance(raw_errors, list) else []
-
-    message: Any = body.get("message")
-    if message is None:
-        message = body.get("detail")
-    if message is None and errors:
-        message = "; ".join(errors)
-    if message is None:
-        # django-filter form errors: {"ordering": ["Select a valid choice. ..."]}
-        parts = []
-        for key, value in body.items():
-            text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
-            parts.append(f"{key}: {text}")
-            errors.append(f"{key}: {text}")
-            details.setdefault("name", key)
-        message = "; ".join(parts)
-    return body, code, details, errors, str(message)
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date form).
-
-    Returns ``None`` when absent or unparsable; never negative.
-    """
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    if seconds != seconds:  # NaN
-        return None
-    return max(0.0, seconds)
-
-
-def error_from_response(
-    *,
-    method: str,
-    path: str,
-    status_code: int,
-    headers: Mapping[str, str],
-    content: bytes,
-    attempts: int = 1,
-    now: datetime | None = None,
-) -> APIStatusError:
-    """Build the typed error for an error response (pure: no I/O)."""
-    body, code, details, errors, message = parse_error_body(content)
-    if not message:
-        message = f"HTTP {status_code}"
-    if status_code >= 500:
-        cls: type[APIStatusError] = InternalServerError
-    else:
-        cls = _STATUS_CLASSES.get(status_code, APIStatusError)
-    request_id = headers.get("x-request-id") or headers.get("request-id")
-    common: dict[str, Any] = {
-        "status_code": status_code,
-        "method": method,
-        "path": path,
-        "body": body,
-        "code": code,
-        "details": details,
-        "errors": errors,
-        "request_id": request_id,
-        "attempts": attempts,
-    }
-    if cls is RateLimitError:
-        retry_after = parse_retry_after(headers.get("retry-after"), now=now)
-        if retry_after is None and isinstance(body, dict):
-            raw = body.get("retry_after")
-            retry_after = float(raw) if isinstance(raw, int | float) else None
-        return RateLimitError(message, retry_after=retry_after, **common)
-    return cls(message, **common)

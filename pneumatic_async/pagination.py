@@ -20,8 +20,8 @@ Parsing a page (:func:`parse_page`) is pure and tested without a network.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, Generic, Protocol, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -76,10 +76,8 @@ class Page(Generic[T]):
     has_next: bool
 
 
-class _Requester(Protocol):
-    async def _request(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None
-    ) -> Any: ...
+#: Fetches one page: called with the filters plus ``limit`` and ``offset``; returns the JSON body.
+FetchPage = Callable[[Mapping[str, Any]], Awaitable[Any]]
 
 
 class Paginator(Generic[T], AsyncIterator[T]):
@@ -93,7 +91,7 @@ class Paginator(Generic[T], AsyncIterator[T]):
 
     def __init__(
         self,
-        client: _Requester,
+        fetch: FetchPage,
         path: str,
         *,
         decode: Callable[[list[Any]], list[T]],
@@ -108,7 +106,7 @@ class Paginator(Generic[T], AsyncIterator[T]):
             raise ValueError(f"max_items must be >= 0, got {max_items}")
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise ValueError(f"offset must be an int >= 0, got {offset!r}")
-        self._client = client
+        self._fetch_page = fetch
         self._path = path
         self._decode = decode
         self._params = {k: v for k, v in (params or {}).items() if v is not None}
@@ -139,7 +137,7 @@ class Paginator(Generic[T], AsyncIterator[T]):
 
     async def _fetch(self, offset: int, limit: int) -> Page[T]:
         params = {**self._params, "limit": limit, "offset": offset}
-        body = await self._client._request("GET", self._path, params=params)
+        body = await self._fetch_page(params)
         raw = parse_page(body, path=self._path)
         return Page(
             items=self._decode(raw.items),

@@ -22,6 +22,8 @@ from collections.abc import Callable
 
 import attrs
 
+from pneumatic_async.errors import APIConnectionError, APIStatusError, RateLimitError
+
 __all__ = [
     "IDEMPOTENT_METHODS",
     "Action",
@@ -32,6 +34,7 @@ __all__ = [
     "RetryPolicy",
     "backoff_delay",
     "decide",
+    "outcome_of",
 ]
 
 #: Methods that may be sent twice without changing the result.
@@ -170,3 +173,20 @@ def decide(
     if policy.deadline is not None and elapsed + delay > policy.deadline:
         return Decision(action=Action.RAISE, reason=f"retry deadline exceeded: {reason}")
     return Decision(action=Action.RETRY, delay=delay, reason=reason)
+
+
+def outcome_of(error: BaseException) -> Outcome:
+    """What a failed attempt's error says about the request's fate (pure).
+
+    A status error is its status (with ``Retry-After`` for a 429); a connection error is
+    "not sent" or "maybe sent" as the transport reported it; anything else is a local error
+    that no retry can fix.
+    """
+    if isinstance(error, RateLimitError):
+        return Outcome.status(error.status_code, error.retry_after)
+    if isinstance(error, APIStatusError):
+        return Outcome.status(error.status_code)
+    if isinstance(error, APIConnectionError):
+        kind = OutcomeKind.MAYBE_SENT if error.may_have_been_sent else OutcomeKind.NOT_SENT
+        return Outcome(kind=kind)
+    return Outcome(kind=OutcomeKind.FATAL)

@@ -26,7 +26,7 @@ date          aware ``datetime``; naive ``datetime`` (taken as         epoch sec
               (``int``/``float``/numeric ``str``)
 user          an account user's email or a group name; an ``int``     the email / group name
               user id (resolved to the email, see
-              :func:`resolve_user_emails`); a ``User`` model
+              ``client.users.emails_by_id``); a ``User`` model
 file          a ``list`` of :class:`~pneumatic_async.models.files.     list of ``[name](url)``
               UploadedFile` (from ``client.files.upload()``) and/or    Markdown links
               ``"[name](url)"`` Markdown-link strings
@@ -37,7 +37,7 @@ error (as on the server). Missing required fields are an error when ``check_requ
 (kickoff values; the server does not check omitted task *output* fields). Field types this module
 does not know (a newer server's) are sent as given.
 
-Everything here is pure except :func:`resolve_user_emails`, which lists the account's users once
+Everything here is pure except ``client.users.emails_by_id``, which lists the account's users once
 per client. To send values exactly as given, pass ``validate=False`` to the calls that take them.
 """
 
@@ -50,23 +50,22 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
-
-import attrs
 
 from pneumatic_async._encodable import unencodable
 from pneumatic_async.errors import FieldProblem, InvalidValuesError
+from pneumatic_async.fields import (
+    FieldSpec,
+    find_spec,
+    specs_from_list_item,
+    specs_from_task,
+    specs_from_template,
+    specs_from_workflow,
+)
 from pneumatic_async.models.files import UploadedFile
 from pneumatic_async.models.templates import Selection
-from pneumatic_async.models.users import User, UserStatus
-
-if TYPE_CHECKING:
-    from pneumatic_async._client import Pneumatic
-    from pneumatic_async.models.common import FieldSet, TaskField
-    from pneumatic_async.models.tasks import Task
-    from pneumatic_async.models.templates import Field, Template, TemplateListItem
-    from pneumatic_async.models.workflows import Workflow
+from pneumatic_async.models.users import User
 
 __all__ = [
     "STRING_MAX_LENGTH",
@@ -76,7 +75,6 @@ __all__ = [
     "epoch_seconds",
     "find_spec",
     "is_valid_url",
-    "resolve_user_emails",
     "specs_from_list_item",
     "specs_from_task",
     "specs_from_template",
@@ -87,149 +85,9 @@ __all__ = [
 #: The longest value a ``string`` field takes (the server's limit; not in the public docs).
 STRING_MAX_LENGTH: Final = 140
 
-#: Key of the client-wide cache entry holding ``{user id: email}`` of the account's users.
-USER_EMAILS_CACHE_KEY: Final = "values.user_emails"
-
 _CHOICE_TYPES: Final = frozenset({"radio", "dropdown"})
 _MAX_LISTED: Final = 10
 _MARKDOWN_LINK: Final = re.compile(r"^\[[^\]\r\n]+\]\([^)\s]+\)$")
-
-
-@attrs.frozen(kw_only=True)
-class FieldSpec:
-    """What validation needs to know about one kickoff or output field.
-
-    ``selections`` are the choices of radio/checkbox/dropdown fields (``api_name`` is ``None``
-    when the source lists plain value strings). ``dataset`` is set when the field also takes
-    the values of a dataset the template detail does not list: values outside ``selections``
-    are then left for the server to judge.
-    """
-
-    api_name: str
-    name: str
-    type: str
-    is_required: bool
-    selections: tuple[Selection, ...] = ()
-    dataset: int | None = None
-
-    @property
-    def choice_values(self) -> tuple[str, ...]:
-        """The value texts of the field's selections."""
-        return tuple(selection.value for selection in self.selections)
-
-
-# --------------------------------------------------------------------------------------------
-# Specs from the server's objects
-
-
-def _field_type(value: object) -> str:
-    return str(value)  # StrEnum members give their value
-
-
-def _spec_from_field(field: Field) -> FieldSpec:
-    return FieldSpec(
-        api_name=field.api_name or "",
-        name=field.name,
-        type=_field_type(field.type),
-        is_required=field.is_required,
-        selections=tuple(field.selections),
-        dataset=field.dataset,
-    )
-
-
-def _spec_from_task_field(field: TaskField) -> FieldSpec:
-    return FieldSpec(
-        api_name=field.api_name,
-        name=field.name,
-        type=_field_type(field.type),
-        is_required=field.is_required,
-        selections=tuple(Selection(value=value) for value in field.selections),
-    )
-
-
-def _spec_from_dict(data: Mapping[str, Any]) -> FieldSpec | None:
-    """A spec from a field inside a template fieldset (kept as raw JSON by the models)."""
-    api_name, field_type = data.get("api_name"), data.get("type")
-    if not isinstance(api_name, str) or not isinstance(field_type, str):
-        return None
-    selections: list[Selection] = []
-    for raw in data.get("selections") or ():
-        if isinstance(raw, str):
-            selections.append(Selection(value=raw))
-        elif isinstance(raw, Mapping) and isinstance(raw.get("value"), str):
-            raw_api_name = raw.get("api_name")
-            selections.append(
-                Selection(
-                    value=raw["value"],
-                    api_name=raw_api_name if isinstance(raw_api_name, str) else None,
-                )
-            )
-    name = data.get("name")
-    dataset = data.get("dataset")
-    return FieldSpec(
-        api_name=api_name,
-        name=name if isinstance(name, str) else api_name,
-        type=field_type,
-        is_required=data.get("is_required") is True,
-        selections=tuple(selections),
-        dataset=dataset if isinstance(dataset, int) and not isinstance(dataset, bool) else None,
-    )
-
-
-def _specs_from_raw_fieldsets(fieldsets: Iterable[Mapping[str, Any]]) -> list[FieldSpec]:
-    specs: list[FieldSpec] = []
-    for fieldset in fieldsets:
-        for raw in fieldset.get("fields") or ():
-            if isinstance(raw, Mapping):
-                spec = _spec_from_dict(raw)
-                if spec is not None:
-                    specs.append(spec)
-    return specs
-
-
-def _specs_from_fieldsets(fieldsets: Iterable[FieldSet]) -> list[FieldSpec]:
-    return [_spec_from_task_field(field) for fieldset in fieldsets for field in fieldset.fields]
-
-
-def specs_from_template(template: Template) -> list[FieldSpec]:
-    """The kickoff fields of a template detail (``GET /templates/<id>``), fieldsets included."""
-    specs = [_spec_from_field(field) for field in template.kickoff.fields if field.api_name]
-    return specs + _specs_from_raw_fieldsets(template.kickoff.fieldsets)
-
-
-def specs_from_list_item(item: TemplateListItem) -> list[FieldSpec]:
-    """The kickoff fields of a ``GET /templates`` item (its selections are plain value strings,
-    dataset item values included)."""
-    specs = [
-        FieldSpec(
-            api_name=field.api_name,
-            name=field.name,
-            type=_field_type(field.type),
-            is_required=field.is_required,
-            selections=tuple(Selection(value=value) for value in field.selections),
-        )
-        for field in item.kickoff.fields
-    ]
-    return specs + _specs_from_raw_fieldsets(item.kickoff.fieldsets)
-
-
-def specs_from_task(task: Task) -> list[FieldSpec]:
-    """The output fields of a task (``GET /v2/tasks/<id>``), fieldsets included."""
-    specs = [_spec_from_task_field(field) for field in task.output]
-    return specs + _specs_from_fieldsets(task.fieldsets)
-
-
-def specs_from_workflow(workflow: Workflow) -> list[FieldSpec]:
-    """The kickoff fields of a running workflow (``GET /workflows/<id>``), for kickoff updates."""
-    if workflow.kickoff is None:
-        return []
-    specs = [_spec_from_task_field(field) for field in workflow.kickoff.output]
-    return specs + _specs_from_fieldsets(workflow.kickoff.fieldsets)
-
-
-def find_spec(specs: Iterable[FieldSpec], api_name: str) -> FieldSpec | None:
-    """The spec with this ``api_name``, or ``None``."""
-    return next((spec for spec in specs if spec.api_name == api_name), None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -541,7 +399,7 @@ def encode_values(
     :class:`~pneumatic_async.errors.FieldProblem` per field, with ``item`` when given): unknown
     api_names (with a "did you mean"), values of the wrong form, explicit empty values for
     required fields and, when ``check_required``, required fields left out. Integer user ids are
-    looked up in ``user_emails`` (see :func:`user_ids_in` and :func:`resolve_user_emails`).
+    looked up in ``user_emails`` (see :func:`user_ids_in` and ``client.users.emails_by_id``).
     """
     spec_list = list(specs)
     by_api_name = {spec.api_name: spec for spec in spec_list}
@@ -589,25 +447,3 @@ def user_ids_in(specs: Iterable[FieldSpec], values: Mapping[str, Any]) -> set[in
         for key, value in values.items()
         if key in user_fields and isinstance(value, int) and not isinstance(value, bool)
     }
-
-
-async def resolve_user_emails(client: Pneumatic, ids: Iterable[int]) -> dict[int, str]:
-    """``{id: email}`` for the given user ids that are (active or invited) users of the account.
-
-    Lists the account's users (``client.users.list()``: ``GET /accounts/users``, every page) once
-    per client and keeps the map in the client's shared cache; it is listed again only when an id
-    is not in it (a user added since). Deactivated users are left out: the server refuses them in
-    user fields.
-    """
-    from pneumatic_async.pagination import MAX_PAGE_SIZE
-
-    wanted = set(ids)
-    cache = client._shared.cache
-    known: dict[int, str] | None = cache.get(USER_EMAILS_CACHE_KEY)
-    if known is None or not wanted <= known.keys():
-        known = {}
-        async for user in client.users.list(page_size=MAX_PAGE_SIZE):
-            if user.status != UserStatus.INACTIVE:
-                known[user.id] = user.email
-        cache[USER_EMAILS_CACHE_KEY] = known
-    return {user_id: known[user_id] for user_id in wanted if user_id in known}

@@ -27,7 +27,6 @@ from pneumatic_async.values import (
     epoch_seconds,
     find_spec,
     is_valid_url,
-    resolve_user_emails,
     specs_from_list_item,
     specs_from_task,
     specs_from_template,
@@ -485,7 +484,7 @@ def _user(user_id: int, email: str, status: str = "active") -> dict[str, Any]:
     return {"id": user_id, "email": email, "status": status, "type": "user"}
 
 
-async def test_resolve_user_emails_lists_users_once_and_caches(
+async def test_users_emails_by_id_lists_users_once_and_caches(
     client: Any, router: respx.MockRouter
 ) -> None:
     route = router.get("/accounts/users").respond(
@@ -495,7 +494,7 @@ async def test_resolve_user_emails_lists_users_once_and_caches(
             _user(3, "new@example.com", "invited"),
         ]
     )
-    assert await resolve_user_emails(client, {1, 2, 3}) == {
+    assert await client.users.emails_by_id({1, 2, 3}) == {
         1: "owner@example.com",
         3: "new@example.com",
     }
@@ -504,14 +503,14 @@ async def test_resolve_user_emails_lists_users_once_and_caches(
     assert request.url.params["limit"] == "1000"
     assert request.url.params["offset"] == "0"
     # cached: known ids need no request
-    assert await resolve_user_emails(client, {1}) == {1: "owner@example.com"}
+    assert await client.users.emails_by_id({1}) == {1: "owner@example.com"}
     assert route.call_count == 1
     # an unknown id lists again (a user added since); still unknown: left out
-    assert await resolve_user_emails(client, {1, 9}) == {1: "owner@example.com"}
+    assert await client.users.emails_by_id({1, 9}) == {1: "owner@example.com"}
     assert route.call_count == 2
 
 
-async def test_resolve_user_emails_pages_through_envelopes(
+async def test_users_emails_by_id_pages_through_envelopes(
     client: Any, router: respx.MockRouter
 ) -> None:
     pages = {
@@ -521,4 +520,4 @@ async def test_resolve_user_emails_pages_through_envelopes(
     router.get("/accounts/users").mock(
         side_effect=lambda request: respx.MockResponse(json=pages[request.url.params["offset"]])
     )
-    assert await resolve_user_emails(client, [2]) == {2: "b@x.io"}
+    assert await client.users.emails_by_id([2]) == {2: "b@x.io"}

@@ -27,12 +27,15 @@ from typing import Any
 
 import aiohttp
 import httpx
+from yarl import URL
+
+from pneumatic_async.errors import ResponseTooLargeError
 
 __all__ = ["AiohttpTransport"]
 
 
 @contextlib.contextmanager
-def _mapped_errors(request: httpx.Request) -> Iterator[None]:
+def _mapped_errors(request: httpx.Request | None) -> Iterator[None]:
     try:
         yield
     except aiohttp.ClientConnectorError as exc:
@@ -88,6 +91,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, limits: httpx.Limits | None = None) -> None:
         self._limits = limits or httpx.Limits()
         self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -137,3 +141,62 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        *,
+        path: str,
+        headers: dict[str, str],
+        content: bytes | None,
+        timeout: httpx.Timeout,
+        max_bytes: int,
+    ) -> tuple[int, Any, bytes]:
+        """Send one request with a bytes body and read its answer: ``(status, headers, body)``.
+
+        The pipeline's cheap path under asyncio: no ``httpx.Request``/``Response`` objects. The
+        body is read up to ``max_bytes`` (``ResponseTooLargeError`` past it); failures are the
+        same ``httpx`` exceptions as :meth:`handle_async_request` raises.
+        """
+        session = self._session
+        if session is None or session.closed:
+            session = self._get_session()
+        key = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+        client_timeout = self._timeouts.get(key)
+        if client_timeout is None:
+            connect, pool = timeout.connect, timeout.pool
+            client_timeout = self._timeouts[key] = aiohttp.ClientTimeout(
+                total=None,
+                connect=None if connect is None or pool is None else connect + pool,
+                sock_connect=connect,
+                sock_read=timeout.read,
+            )
+        with _mapped_errors(None):
+            async with session.request(
+                method,
+                URL(url, encoded=True),
+                headers=headers,
+                data=content,
+                allow_redirects=False,
+                timeout=client_timeout,
+                compress=False,
+            ) as response:
+                status = response.status
+                length = response.content_length
+                if length is not None and length > max_bytes:
+                    raise ResponseTooLargeError(
+                        limit=max_bytes, method=method, path=path, status_code=status
+                    )
+                if length is not None:
+                    return status, response.headers, await response.read()
+                chunks: list[bytes] = []
+                size = 0
+                while chunk := await response.content.readany():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise ResponseTooLargeError(
+                            limit=max_bytes, method=method, path=path, status_code=status
+                        )
+                    chunks.append(chunk)
+                return status, response.headers, b"".join(chunks)

@@ -54,11 +54,15 @@ class AutoTransport(httpx.AsyncBaseTransport):
             return AiohttpTransport(limits=self._limits)
         return httpx.AsyncHTTPTransport(limits=self._limits)
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    def resolve(self) -> httpx.AsyncBaseTransport:
+        """The transport for the running event loop (chosen on the first call, then kept)."""
         inner = self._inner
         if inner is None:
             inner = self._inner = self._choose()
-        return await inner.handle_async_request(request)
+        return inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.resolve().handle_async_request(request)
 
     async def aclose(self) -> None:
         inner, self._inner = self._inner, None

@@ -15,6 +15,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import attrs
 
 from pneumatic_async._pacer import Pacer
 from pneumatic_async._types import NOT_GIVEN
@@ -28,7 +29,7 @@ from pneumatic_async.models.workflows import WorkflowListItem
 from pneumatic_async.retries import backoff_delay
 
 if TYPE_CHECKING:
-    from pneumatic_async._client import Pneumatic
+    from pneumatic_async.bulk.client import BulkClient
 
 __all__ = ["LOOKUP_MAX_ITEMS", "LOOKUP_PAGE_SIZE", "Launcher"]
 
@@ -44,7 +45,7 @@ class Launcher:
     """Launches the items of one plan; API errors become results, journal errors propagate."""
 
     def __init__(
-        self, client: Pneumatic, template_id: int, options: BatchOptions, plan: Plan
+        self, client: BulkClient, template_id: int, options: BatchOptions, plan: Plan
     ) -> None:
         self.client = client
         self.template_id = template_id
@@ -52,6 +53,11 @@ class Launcher:
         self.plan = plan
         self.pacer = Pacer(rate_limit=options.rate_limit)
         self.policy = client.retry_policy
+        # Each launch goes out once per attempt of this launcher's own loop: the client must not
+        # retry it again underneath (a persisting 429 would multiply the attempts).
+        self.launches = client.with_options(
+            retry=attrs.evolve(client.retry_policy, max_attempts=1)
+        ).templates
 
     def result(
         self,
@@ -125,11 +131,12 @@ class Launcher:
             await self._record(index, ItemState.IN_FLIGHT, attempts=previous + attempt)
             await self.pacer.wait()
             try:
-                workflow = await self.client.templates.run(
+                workflow = await self.launches.run(
                     self.template_id, **payload, validate=False
                 )
             except RateLimitError as exc:
-                # 429: not applied. The client already waited (shared pause) and retried.
+                # 429: not applied. The client paused every request (Retry-After) but did not
+                # retry: this loop does.
                 if attempt >= max_attempts:
                     await self._record(index, ItemState.FAILED, error=exc)
                     return self.result(index, "failed", error=exc, attempts=attempt)

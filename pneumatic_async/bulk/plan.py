@@ -44,7 +44,7 @@ from pneumatic_async.errors import (
 from pneumatic_async.pagination import MAX_PAGE_SIZE
 
 if TYPE_CHECKING:
-    from pneumatic_async._client import Pneumatic
+    from pneumatic_async.bulk.client import BulkClient
 
 __all__ = ["Plan", "journal_store", "prepared"]
 
@@ -84,7 +84,7 @@ def journal_store(journal: JournalSpec) -> JournalStore:
 
 @asynccontextmanager
 async def prepared(
-    client: Pneumatic, template_id: int, options: BatchOptions, items: Iterable[ItemInput]
+    client: BulkClient, template_id: int, options: BatchOptions, items: Iterable[ItemInput]
 ) -> AsyncIterator[Plan]:
     """Validate ``items``, open the journal, and yield the plan (closing the journal after)."""
     launch_items = normalize_items(items)
@@ -141,7 +141,7 @@ async def prepared(
 
 
 async def _validate(
-    client: Pneumatic,
+    client: BulkClient,
     template_id: int,
     options: BatchOptions,
     items: list[LaunchItem],
@@ -185,7 +185,7 @@ async def _validate(
     for index, item in enumerate(items):
         if index not in skip:
             user_ids.update(values.user_ids_in(specs, item.kickoff))
-    user_emails = await values.resolve_user_emails(client, user_ids) if user_ids else {}
+    user_emails = await client.users.emails_by_id(user_ids) if user_ids else {}
     kickoffs: list[dict[str, Any]] = []
     placeholder = make_token("b" * 8, 0)
     for index, item in enumerate(items):
@@ -207,7 +207,7 @@ async def _validate(
 
 
 async def _default_name(
-    client: Pneumatic, template_id: int, options: BatchOptions, items: list[LaunchItem]
+    client: BulkClient, template_id: int, options: BatchOptions, items: list[LaunchItem]
 ) -> str | None:
     """The name to stamp for items without one (``None`` when no item needs it)."""
     if options.token_field is not None or all(item.name is not None for item in items):

@@ -56,7 +56,7 @@ from pneumatic_async.bulk.results import LaunchResult, Progress, ProgressTracker
 from pneumatic_async.errors import PneumaticError
 
 if TYPE_CHECKING:
-    from pneumatic_async._client import Pneumatic
+    from pneumatic_async.bulk.client import BulkClient
 
 __all__ = ["run_many", "stream_run"]
 
@@ -172,7 +172,7 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
 
 
 async def run_many(
-    client: Pneumatic,
+    client: BulkClient,
     template_id: int,
     items: Iterable[LaunchItem | Mapping[str, Any]],
     *,
@@ -242,7 +242,7 @@ async def run_many(
 
 
 async def stream_run(
-    client: Pneumatic,
+    client: BulkClient,
     template_id: int,
     items: Iterable[LaunchItem | Mapping[str, Any]],
     *,

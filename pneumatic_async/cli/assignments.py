@@ -31,7 +31,7 @@ from pneumatic_async.cli.errors import InputError
 from pneumatic_async.values import FieldSpec
 
 if TYPE_CHECKING:
-    from pneumatic_async._client import Pneumatic
+    from pneumatic_async.client import Pneumatic
 
 __all__ = ["Assignment", "load_json_object", "parse_assignments", "resolve_values"]
 

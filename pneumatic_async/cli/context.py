@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from pneumatic_async._client import Pneumatic
 from pneumatic_async.cli.errors import CliError, ExitCode
 from pneumatic_async.cli.output import Output
+from pneumatic_async.client import Pneumatic
 
 if TYPE_CHECKING:
     from pneumatic_async.testing import FakePneumatic

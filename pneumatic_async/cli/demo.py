@@ -48,7 +48,7 @@ from pneumatic_async.models.common import TaskStatus
 from pneumatic_async.resources.files import files_value
 
 if TYPE_CHECKING:
-    from pneumatic_async._client import Pneumatic
+    from pneumatic_async.client import Pneumatic
     from pneumatic_async.models.files import UploadedFile
     from pneumatic_async.testing import FakePneumatic
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pneumatic_async._client import Pneumatic
+from pneumatic_async.client import Pneumatic
 
 if TYPE_CHECKING:
     from pneumatic_async.testing import FakePneumatic

@@ -1,4 +1,4 @@
-"""The base of every resource namespace."""
+"""The base of every resource namespace: shorthands over the client's public verbs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pneumatic_async.pagination import DEFAULT_PAGE_SIZE, Paginator
 
 if TYPE_CHECKING:
-    from pneumatic_async._client import BaseClient
+    from pneumatic_async._base_client import BaseClient
 
 __all__ = ["Resource"]
 
@@ -15,7 +15,12 @@ T = TypeVar("T")
 
 
 class Resource:
-    """A group of endpoints bound to one client (``client.templates``, ``client.tasks``, ...)."""
+    """A group of endpoints bound to one client (``client.templates``, ``client.tasks``, ...).
+
+    Endpoints reach the server only through the client's public verbs (``get``, ``post``,
+    ``put``, ``patch``, ``delete``, ``paginate``, ``request``, ``send``); the shorthands below
+    put the model first, as endpoints read best.
+    """
 
     __slots__ = ("_client",)
 
@@ -23,16 +28,15 @@ class Resource:
         self._client = client
 
     async def _get(self, path: str, cls: type[T], *, params: dict[str, Any] | None = None) -> T:
-        body = await self._client._request("GET", path, params=params)
-        return self._client._structure(body, cls, "GET", path)
+        return await self._client.get(path, cast_to=cls, params=params)
 
     async def _post(
-        self, path: str, cls: type[T], *, json: Any = None, idempotent: bool | None = None
+        self, path: str, cls: type[T], *, json: Any = None, idempotent: bool = False
     ) -> T:
-        body = await self._client._request(
-            "POST", path, json={} if json is None else json, idempotent=idempotent
+        result: T = await self._client.post(
+            path, cast_to=cls, json={} if json is None else json, idempotent=idempotent
         )
-        return self._client._structure(body, cls, "POST", path)
+        return result
 
     def _paginate(
         self,
@@ -44,15 +48,9 @@ class Resource:
         max_items: int | None = None,
         offset: int = 0,
     ) -> Paginator[T]:
-        client = self._client
-
-        def decode(items: list[Any]) -> list[T]:
-            return client._structure(items, list[cls], "GET", path)  # type: ignore[valid-type]
-
-        return Paginator(
-            client,
+        return self._client.paginate(
             path,
-            decode=decode,
+            cast_to=cls,
             params=params,
             page_size=page_size,
             max_items=max_items,

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from pneumatic_async import _uploads
+from pneumatic_async._base_client import structure
 from pneumatic_async._types import NOT_GIVEN, NotGiven
 from pneumatic_async._uploads import MultipartFile, RequestBody, Source, UploadSource
 from pneumatic_async.errors import (
@@ -43,7 +44,7 @@ from pneumatic_async.pagination import DEFAULT_PAGE_SIZE, Paginator
 from pneumatic_async.resources._base import Resource
 
 if TYPE_CHECKING:
-    from pneumatic_async._client import Pneumatic
+    from pneumatic_async._base_client import BaseClient
 
 __all__ = ["Files", "files_value"]
 
@@ -70,12 +71,18 @@ def files_value(*files: UploadedFile) -> list[str]:
 class Files(Resource):
     """File uploads (the file service, or the documented signed-URL chain)."""
 
-    __slots__ = ()
+    __slots__ = ("_file_service_url", "_strategy")
 
-    _client: Pneumatic
-
-    def __init__(self, client: Pneumatic) -> None:
+    def __init__(
+        self,
+        client: BaseClient,
+        *,
+        file_service_url: str,
+        strategy: str = "file_service",
+    ) -> None:
         super().__init__(client)
+        self._file_service_url = file_service_url
+        self._strategy = strategy
 
     async def upload(
         self,
@@ -118,8 +125,7 @@ class Files(Resource):
         ``"upload"`` (the file service), ``"create"``, ``"put"`` or ``"publish"``, with the API
         error as ``cause``. Wrong arguments raise ``ValueError``/``TypeError``.
         """
-        client = self._client
-        signed = client.upload_strategy == "signed_url"
+        signed = self._strategy == "signed_url"
         if publish_via not in ("publish", "links"):
             raise ValueError(f"publish_via must be 'publish' or 'links', got {publish_via!r}")
         if not signed and not isinstance(thumbnail, NotGiven):
@@ -181,7 +187,7 @@ class Files(Resource):
 
     async def _upload_to_file_service(self, source: Source, content_type: str) -> UploadedFile:
         client = self._client
-        url = client.file_service_url + "/upload"
+        url = self._file_service_url + "/upload"
         path = urlsplit(url).path
         multipart = MultipartFile(filename=source.filename, content_type=content_type)
 
@@ -191,12 +197,12 @@ class Files(Resource):
         body = RequestBody(make)
         with _stage("upload", f"POST {path}", source):
             try:
-                data = await client._request(
-                    "POST", path, url=url, content=body, headers=multipart.headers(source.size)
+                raw = await client.send(
+                    "POST", url, content=body, headers=multipart.headers(source.size)
                 )
             finally:
                 await body.aclose()
-            uploaded = client._structure(data, UploadedFile, "POST", path)
+            uploaded = structure(raw.json(), UploadedFile, method="POST", path=path)
         return attrs.evolve(uploaded, filename=source.filename)
 
     # -- signed-URL chain ------------------------------------------------------------------------
@@ -218,11 +224,11 @@ class Files(Resource):
             request["thumbnail"] = True
         with _stage("create", f"POST {_CREATE_PATH}", None):
             try:
-                data = await client._request("POST", _CREATE_PATH, json=request)
+                data = await client.request("POST", _CREATE_PATH, json=request)
             except (PermissionDeniedError, NotFoundError) as exc:
                 message = _NO_ATTACHMENT_ENDPOINTS.format(status=exc.status_code)
                 raise UploadError(message, stage="create", cause=exc) from exc
-            created = client._structure(data, AttachmentUpload, "POST", _CREATE_PATH)
+            created = structure(data, AttachmentUpload, method="POST", path=_CREATE_PATH)
         await self._put(created.file_upload_url, source, content_type, "the file")
         if thumbnail is not None:
             if not created.thumbnail_upload_url:
@@ -234,8 +240,8 @@ class Files(Resource):
         path = f"{_CREATE_PATH}/{created.id}/{publish_via}"
         with _stage("publish", f"POST {path}", None):
             # Publishing twice changes nothing, so a lost answer may be retried.
-            data = await client._request("POST", path, idempotent=True)
-            published = client._structure(data, PublishedAttachment, "POST", path)
+            data = await client.request("POST", path, idempotent=True)
+            published = structure(data, PublishedAttachment, method="POST", path=path)
         return UploadedFile(
             file_id=str(created.id),
             public_url=published.url,
@@ -251,7 +257,7 @@ class Files(Resource):
         body = RequestBody(source.chunks)
         with _stage("put", f"PUT of {what} to its signed URL", source):
             try:
-                await self._client._send_unauthenticated("PUT", url, content=body, headers=headers)
+                await self._client.send("PUT", url, content=body, headers=headers)
             finally:
                 await body.aclose()
 

@@ -25,9 +25,10 @@ from pneumatic_async._types import NOT_GIVEN, NotGiven
 from pneumatic_async.models.tasks import Task, TaskListItem
 from pneumatic_async.models.workflows import WorkflowEvent
 from pneumatic_async.resources._base import Resource
+from pneumatic_async.resources.users import Users
 
 if TYPE_CHECKING:
-    from pneumatic_async._client import Pneumatic
+    from pneumatic_async._base_client import BaseClient
     from pneumatic_async.pagination import Paginator
 
 __all__ = ["Tasks"]
@@ -46,9 +47,9 @@ class Tasks(Resource):
 
     __slots__ = ()
 
-    _client: Pneumatic
+    _client: BaseClient
 
-    def __init__(self, client: Pneumatic) -> None:
+    def __init__(self, client: BaseClient) -> None:
         super().__init__(client)
 
     def list(
@@ -122,7 +123,7 @@ class Tasks(Resource):
             task = await self.get(task_id)
             specs = _values.specs_from_task(task)
             ids = _values.user_ids_in(specs, output)
-            emails = await _values.resolve_user_emails(self._client, ids) if ids else {}
+            emails = await Users(self._client).emails_by_id(ids)
             body["output"] = _values.encode_values(
                 specs, output, check_required=False, user_emails=emails
             )
@@ -136,7 +137,7 @@ class Tasks(Resource):
         task_id = object_id(task_id, "task_id")
         if not comment or not comment.strip():
             raise ValueError("revert needs a non-blank comment (the server requires one)")
-        await self._client._request(
+        await self._client.request(
             "POST", f"/v2/tasks/{task_id}/revert", json={"comment": comment}
         )
 
@@ -150,7 +151,7 @@ class Tasks(Resource):
     async def set_due_date(self, task_id: int, due: datetime | date | float) -> None:
         """Set a task's due date (``POST /v2/tasks/<id>/due-date``, 204; must be a number)."""
         task_id = object_id(task_id, "task_id")
-        await self._client._request(
+        await self._client.request(
             "POST",
             f"/v2/tasks/{task_id}/due-date",
             json={"due_date_tsp": _values.epoch_seconds(due)},
@@ -160,7 +161,7 @@ class Tasks(Resource):
     async def clear_due_date(self, task_id: int) -> None:
         """Remove a task's due date (``DELETE /v2/tasks/<id>/due-date``, 204)."""
         task_id = object_id(task_id, "task_id")
-        await self._client._request("DELETE", f"/v2/tasks/{task_id}/due-date")
+        await self._client.request("DELETE", f"/v2/tasks/{task_id}/due-date")
 
     def events(
         self,

@@ -20,13 +20,10 @@ Real-server facts this is built on (``contract.md`` §5):
 from __future__ import annotations
 
 import builtins
-import os
 import time
-from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final
-
-import anyio
 
 from pneumatic_async import values as _values
 from pneumatic_async._encodable import check_encodable
@@ -42,10 +39,10 @@ from pneumatic_async.models.templates import (
 )
 from pneumatic_async.models.workflows import Workflow
 from pneumatic_async.resources._base import Resource
+from pneumatic_async.resources.users import Users
 
 if TYPE_CHECKING:
-    from pneumatic_async._client import Pneumatic
-    from pneumatic_async.bulk import LaunchItem, LaunchResult, Progress
+    from pneumatic_async._base_client import BaseClient
     from pneumatic_async.pagination import Paginator
     from pneumatic_async.values import FieldSpec
 
@@ -55,7 +52,6 @@ __all__ = ["Templates"]
 KICKOFF_SPECS_CACHE_KEY: Final = "templates.kickoff_specs:"
 #: Client-cache key of the id of the API key's user (the default template owner).
 CALLER_ID_CACHE_KEY: Final = "templates.caller_id"
-_LOCKS_CACHE_KEY: Final = "templates.kickoff_specs_locks"
 
 
 def _bool_param(value: bool | NotGiven) -> str | None:
@@ -89,7 +85,7 @@ class Templates(Resource):
 
     __slots__ = ()
 
-    _client: Pneumatic
+    _client: BaseClient
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -185,14 +181,14 @@ class Templates(Resource):
         template_id = object_id(template_id, "template_id")
         body = await self._prepare_body(template)
         path = f"/templates/{template_id}"
-        result = await self._client._request("PUT", path, json=body)
+        updated: Template = await self._client.put(path, cast_to=Template, json=body)
         self._forget_specs(template_id)
-        return self._client._structure(result, Template, "PUT", path)
+        return updated
 
     async def delete(self, template_id: int) -> None:
         """Delete a template (``DELETE /templates/<id>``; the server answers 204)."""
         template_id = object_id(template_id, "template_id")
-        await self._client._request("DELETE", f"/templates/{template_id}")
+        await self._client.delete(f"/templates/{template_id}")
         self._forget_specs(template_id)
 
     async def _prepare_body(
@@ -235,13 +231,11 @@ class Templates(Resource):
 
     async def _caller_id(self) -> int:
         """The id of the API key's user (``client.users.me()``), cached per client."""
-        cache = self._client._shared.cache
-        cached = cache.get(CALLER_ID_CACHE_KEY)
-        if isinstance(cached, int):
-            return cached
-        user = await self._client.users.me()
-        cache[CALLER_ID_CACHE_KEY] = user.id
-        return user.id
+
+        async def load() -> int:
+            return (await Users(self._client).me()).id
+
+        return await self._client.cache.get_or_load(CALLER_ID_CACHE_KEY, load)
 
     # -- running ------------------------------------------------------------------------------
 
@@ -323,7 +317,7 @@ class Templates(Resource):
         specs = await self.kickoff_specs(template_id)
         raw = dict(kickoff) if kickoff is not None else {}
         user_ids = _values.user_ids_in(specs, raw)
-        emails = await _values.resolve_user_emails(self._client, user_ids) if user_ids else {}
+        emails = await Users(self._client).emails_by_id(user_ids)
         encoded: dict[str, Any] = {}
         try:
             encoded = _values.encode_values(specs, raw, check_required=True, user_emails=emails)
@@ -347,17 +341,14 @@ class Templates(Resource):
         template changed); :meth:`update` and :meth:`delete` forget the cached entry.
         """
         template_id = object_id(template_id, "template_id")
-        template_id = template_id
-        cache = self._client._shared.cache
         key = f"{KICKOFF_SPECS_CACHE_KEY}{template_id}"
-        locks: dict[int, anyio.Lock] = cache.setdefault(_LOCKS_CACHE_KEY, {})
-        lock = locks.setdefault(template_id, anyio.Lock())
-        async with lock:
-            cached: builtins.list[FieldSpec] | None = None if refresh else cache.get(key)
-            if cached is None:
-                cached = await self._fetch_specs(template_id)
-                cache[key] = cached
-        return list(cached)
+        if refresh:
+            self._client.cache.pop(key)
+
+        async def load() -> tuple[FieldSpec, ...]:
+            return tuple(await self._fetch_specs(template_id))
+
+        return list(await self._client.cache.get_or_load(key, load))
 
     async def _fetch_specs(self, template_id: int) -> builtins.list[FieldSpec]:
         try:
@@ -370,78 +361,4 @@ class Templates(Resource):
         return _values.specs_from_template(template)
 
     def _forget_specs(self, template_id: int) -> None:
-        self._client._shared.cache.pop(f"{KICKOFF_SPECS_CACHE_KEY}{template_id}", None)
-
-    # -- bulk launches ------------------------------------------------------------------------
-
-    async def run_many(
-        self,
-        template_id: int,
-        items: Iterable[LaunchItem | Mapping[str, Any]],
-        *,
-        concurrency: int = 20,
-        token_field: str | None = None,
-        journal: str | os.PathLike[str] | None = None,
-        skip_invalid: bool = False,
-        rate_limit: float | None = None,
-        on_progress: Callable[[Progress], None] | None = None,
-        validate: bool = True,
-    ) -> builtins.list[LaunchResult]:
-        """Launch one workflow per item, each exactly once; results in input order.
-
-        Items are kickoff mappings or :class:`~pneumatic_async.bulk.LaunchItem` (kickoff plus
-        name, urgency, due date). Every item is validated before the first launch (all problems
-        in one :class:`~pneumatic_async.errors.InvalidValuesError`, unless ``skip_invalid``).
-        Up to ``concurrency`` launches run at once; a 429 pauses the whole batch. Each launch
-        carries a token (in its name, or in the ``token_field`` kickoff field) so that an
-        ambiguous failure is resolved by looking the workflow up before sending again.
-        ``journal`` (a SQLite file) makes the run resumable; ``on_progress`` receives
-        :class:`~pneumatic_async.bulk.Progress`. See :mod:`pneumatic_async.bulk`.
-        """
-        from pneumatic_async import bulk
-
-        return await bulk.run_many(
-            self._client,
-            template_id,
-            items,
-            concurrency=concurrency,
-            token_field=token_field,
-            journal=journal,
-            skip_invalid=skip_invalid,
-            rate_limit=rate_limit,
-            on_progress=on_progress,
-            validate=validate,
-        )
-
-    def stream_run(
-        self,
-        template_id: int,
-        items: Iterable[LaunchItem | Mapping[str, Any]],
-        *,
-        concurrency: int = 20,
-        token_field: str | None = None,
-        journal: str | os.PathLike[str] | None = None,
-        skip_invalid: bool = False,
-        rate_limit: float | None = None,
-        on_progress: Callable[[Progress], None] | None = None,
-        validate: bool = True,
-    ) -> AsyncGenerator[LaunchResult, None]:
-        """Like :meth:`run_many`, yielding results as they complete.
-
-        Use ``async with contextlib.aclosing(client.templates.stream_run(...)) as results:`` so
-        that leaving the loop early cancels the launches still in flight cleanly.
-        """
-        from pneumatic_async import bulk
-
-        return bulk.stream_run(
-            self._client,
-            template_id,
-            items,
-            concurrency=concurrency,
-            token_field=token_field,
-            journal=journal,
-            skip_invalid=skip_invalid,
-            rate_limit=rate_limit,
-            on_progress=on_progress,
-            validate=validate,
-        )
+        self._client.cache.pop(f"{KICKOFF_SPECS_CACHE_KEY}{template_id}")

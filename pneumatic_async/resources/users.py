@@ -7,19 +7,23 @@ guests) unless filtered: there is no default ``status=active`` filter, whatever 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Final
 
 from pneumatic_async._ids import object_id
 from pneumatic_async._types import NOT_GIVEN, NotGiven
-from pneumatic_async.models.users import Group, User
+from pneumatic_async.models.users import Group, User, UserStatus
+from pneumatic_async.pagination import MAX_PAGE_SIZE
 from pneumatic_async.resources._base import Resource
 
 if TYPE_CHECKING:
-    from pneumatic_async._client import Pneumatic
+    from pneumatic_async._base_client import BaseClient
     from pneumatic_async.pagination import Paginator
 
-__all__ = ["Users"]
+__all__ = ["USER_EMAILS_CACHE_KEY", "Users"]
+
+#: Client-cache key of ``{user id: email}`` for the account's users.
+USER_EMAILS_CACHE_KEY: Final = "users.emails_by_id"
 
 
 def _csv(value: str | int | Sequence[str] | Sequence[int] | NotGiven) -> str | None:
@@ -35,9 +39,9 @@ class Users(Resource):
 
     __slots__ = ()
 
-    _client: Pneumatic
+    _client: BaseClient
 
-    def __init__(self, client: Pneumatic) -> None:
+    def __init__(self, client: BaseClient) -> None:
         super().__init__(client)
 
     def list(
@@ -80,6 +84,26 @@ class Users(Resource):
     async def me(self) -> User:
         """The user the API key acts as (``GET /accounts/user``)."""
         return await self._get("/accounts/user", User)
+
+    async def emails_by_id(self, ids: Iterable[int]) -> dict[int, str]:
+        """``{id: email}`` for the given user ids that are (active or invited) account users.
+
+        Lists the account's users (every page) once per client and keeps the map in the client's
+        cache; it is listed again only when an id is not in it (a user added since). Deactivated
+        users are left out: the server refuses them in user fields. Used to encode ``user``
+        field values given as ids.
+        """
+        wanted = set(ids)
+        if not wanted:
+            return {}
+        known: dict[int, str] | None = self._client.cache.get(USER_EMAILS_CACHE_KEY)
+        if known is None or not wanted <= known.keys():
+            known = {}
+            async for user in self.list(page_size=MAX_PAGE_SIZE):
+                if user.status != UserStatus.INACTIVE:
+                    known[user.id] = user.email
+            self._client.cache.set(USER_EMAILS_CACHE_KEY, known)
+        return {user_id: known[user_id] for user_id in wanted if user_id in known}
 
     async def groups(self) -> builtins.list[Group]:
         """The account's user groups (``GET /accounts/groups``)."""

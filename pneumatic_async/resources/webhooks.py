@@ -19,11 +19,12 @@ import builtins
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
+from pneumatic_async._base_client import structure
 from pneumatic_async.models.webhooks import WebhookSubscription
 from pneumatic_async.resources._base import Resource
 
 if TYPE_CHECKING:
-    from pneumatic_async._client import Pneumatic
+    from pneumatic_async._base_client import BaseClient
 
 __all__ = ["EVENTS", "Webhooks"]
 
@@ -58,9 +59,9 @@ class Webhooks(Resource):
 
     __slots__ = ()
 
-    _client: Pneumatic
+    _client: BaseClient
 
-    def __init__(self, client: Pneumatic) -> None:
+    def __init__(self, client: BaseClient) -> None:
         super().__init__(client)
 
     async def list(self) -> builtins.list[WebhookSubscription]:
@@ -71,14 +72,14 @@ class Webhooks(Resource):
     async def get(self, event: str) -> WebhookSubscription:
         """One event's subscription (``GET /webhooks/events/<event>``); ``url`` may be null."""
         name = event_name(event)
-        body = await self._client._request("GET", f"/webhooks/events/{name}")
+        body = await self._client.request("GET", f"/webhooks/events/{name}")
         data = {"event": name, **(body or {})}
-        return self._client._structure(data, WebhookSubscription, "GET", f"/webhooks/events/{name}")
+        return structure(data, WebhookSubscription, method="GET", path=f"/webhooks/events/{name}")
 
     async def subscribe(self, event: str, url: str) -> None:
         """Send ``event`` to ``url`` (``POST /webhooks/events/<event>/subscribe``, 204)."""
         name = event_name(event)
-        await self._client._request(
+        await self._client.request(
             "POST",
             f"/webhooks/events/{name}/subscribe",
             json={"url": check_url(url)},
@@ -88,19 +89,19 @@ class Webhooks(Resource):
     async def unsubscribe(self, event: str) -> None:
         """Stop sending ``event`` (``POST /webhooks/events/<event>/unsubscribe``, 204)."""
         name = event_name(event)
-        await self._client._request(
+        await self._client.request(
             "POST", f"/webhooks/events/{name}/unsubscribe", json={}, idempotent=True
         )
 
     async def subscribe_all(self, url: str) -> None:
         """Send every event to ``url`` (``POST /webhooks/subscribe``, 204; replaces all hooks)."""
-        await self._client._request(
+        await self._client.request(
             "POST", "/webhooks/subscribe", json={"url": check_url(url)}, idempotent=True
         )
 
     async def unsubscribe_all(self) -> None:
         """Remove every subscription (``POST /webhooks/unsubscribe``, 204)."""
-        await self._client._request("POST", "/webhooks/unsubscribe", json={}, idempotent=True)
+        await self._client.request("POST", "/webhooks/unsubscribe", json={}, idempotent=True)
 
     async def unsubscribe_url(self, url: str) -> builtins.list[str]:
         """Unsubscribe every event whose URL is ``url``; returns those events.

@@ -32,9 +32,11 @@ from pneumatic_async.models.workflows import (
     WorkflowListItem,
 )
 from pneumatic_async.resources._base import Resource
+from pneumatic_async.resources.tasks import Tasks
+from pneumatic_async.resources.users import Users
 
 if TYPE_CHECKING:
-    from pneumatic_async._client import Pneumatic
+    from pneumatic_async._base_client import BaseClient
     from pneumatic_async.models.tasks import Task
     from pneumatic_async.pagination import Paginator
 
@@ -69,9 +71,9 @@ class Workflows(Resource):
 
     __slots__ = ()
 
-    _client: Pneumatic
+    _client: BaseClient
 
-    def __init__(self, client: Pneumatic) -> None:
+    def __init__(self, client: BaseClient) -> None:
         super().__init__(client)
 
     # -- reading ------------------------------------------------------------------------------
@@ -241,14 +243,14 @@ class Workflows(Resource):
         if not isinstance(due_date, NotGiven):
             body["due_date_tsp"] = None if due_date is None else _values.epoch_seconds(due_date)
         path = f"/workflows/{workflow_id}"
-        result = await self._client._request("PATCH", path, json=body)
-        return self._client._structure(result, Workflow, "PATCH", path)
+        updated: Workflow = await self._client.patch(path, cast_to=Workflow, json=body)
+        return updated
 
     async def _encode_kickoff(self, workflow_id: int, kickoff: Mapping[str, Any]) -> dict[str, Any]:
         specs = _values.specs_from_workflow(await self.get(workflow_id))
         raw = dict(kickoff)
         user_ids = _values.user_ids_in(specs, raw)
-        emails = await _values.resolve_user_emails(self._client, user_ids) if user_ids else {}
+        emails = await Users(self._client).emails_by_id(user_ids)
         return _values.encode_values(specs, raw, check_required=False, user_emails=emails)
 
     async def delete(self, workflow_id: int) -> None:
@@ -257,7 +259,7 @@ class Workflows(Resource):
         No webhook is sent; a later :meth:`get` answers 404.
         """
         workflow_id = object_id(workflow_id, "workflow_id")
-        await self._client._request("DELETE", f"/workflows/{workflow_id}")
+        await self._client.delete(f"/workflows/{workflow_id}")
 
     async def return_to(
         self,
@@ -281,7 +283,7 @@ class Workflows(Resource):
             if not isinstance(task_id, NotGiven)
             else {"task_api_name": task_api_name}
         )
-        await self._client._request("POST", f"/workflows/{workflow_id}/return-to", json=body)
+        await self._client.post(f"/workflows/{workflow_id}/return-to", json=body)
 
     async def finish(self, workflow_id: int) -> None:
         """Complete a workflow now (``POST /workflows/<id>/finish``, 204).
@@ -290,7 +292,7 @@ class Workflows(Resource):
         allowed to finish this workflow.".
         """
         workflow_id = object_id(workflow_id, "workflow_id")
-        await self._client._request("POST", f"/workflows/{workflow_id}/finish", json={})
+        await self._client.post(f"/workflows/{workflow_id}/finish", json={})
 
     async def snooze(self, workflow_id: int, until: datetime | date | float) -> Workflow:
         """Snooze the workflow until ``until`` (``POST /workflows/<id>/snooze``); returns it.
@@ -364,7 +366,7 @@ class Workflows(Resource):
                     "complete the one you mean with client.tasks.complete(task_id, ...)"
                 )
             raise TaskSelectionError(message, workflow_id=workflow.id, active_task_ids=ids)
-        return await self._client.tasks.complete(active[0].id, output, validate=validate)
+        return await Tasks(self._client).complete(active[0].id, output, validate=validate)
 
 
 def _task_statuses(workflow: Workflow) -> str:

@@ -270,6 +270,10 @@ def _token_in_name(body: dict[str, Any]) -> str:
 class FakeClient:
     """Quacks like ``Pneumatic`` for the bulk runner."""
 
+    def with_options(self, **_options: Any) -> FakeClient:
+        """The same client: the fake never retries, so nothing multiplies."""
+        return self
+
     def __init__(
         self,
         server: FakeServer | None = None,

@@ -88,7 +88,7 @@ def test_default_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PNEUMATIC_BASE_URL", raising=False)
     client = Pneumatic(api_key=API_KEY, transport=httpx.MockTransport(Recorder()))
     assert client.base_url == "https://api.pneumatic.app"
-    client._shared.closed = True  # never used: nothing to close
+    client._pipeline.closed = True  # never used: nothing to close
 
 
 @pytest.mark.parametrize("url", ["api.pneumatic.app", "ftp://x", "https://x/?a=1", "/relative"])
@@ -111,7 +111,7 @@ def test_repr_hides_the_key() -> None:
     assert API_KEY not in repr(client)
     assert API_KEY not in repr(client._api_key)
     assert "redacted" in repr(client)
-    client._shared.closed = True
+    client._pipeline.closed = True
 
 
 # -- requests, errors and retries -------------------------------------------------------------
@@ -245,7 +245,7 @@ async def test_post_429_is_retried_after_retry_after() -> None:
 
 async def test_429_pauses_the_whole_client() -> None:
     async with make_client(Recorder(httpx.Response(200, json=[]))) as client:
-        client._shared.pacer.pause(0.02)
+        client._pipeline.pacer.pause(0.02)
         started = anyio.current_time()
         await client.request("GET", "/templates")
         assert anyio.current_time() - started >= 0.015
@@ -303,7 +303,6 @@ async def test_set_cookie_is_never_sent_back() -> None:
     async with make_client(seen) as client:
         await client.request("GET", "/templates")
         await client.request("GET", "/templates")
-        assert len(client._shared.http.cookies) == 0
     assert "cookie" not in seen.requests[1].headers
 
 
@@ -321,11 +320,9 @@ async def test_caller_owned_client_keeps_no_server_cookie() -> None:
 async def test_key_is_not_sent_to_other_hosts() -> None:
     seen = Recorder(httpx.Response(200, json={}))
     async with make_client(seen) as client:
-        await client._request("POST", "/x", url="https://evil.example.com/x", json={})
-        await client._send_unauthenticated(
-            "PUT", "https://storage.example.com/f?sig=1", content=b"x", headers={}
-        )
-        await client._request("POST", "/upload", url=client.file_service_url + "/upload")
+        await client.send("POST", "https://evil.example.com/x", json={})
+        await client.send("PUT", "https://storage.example.com/f?sig=1", content=b"x")
+        await client.send("POST", client.file_service_url + "/upload")
     assert "authorization" not in seen.requests[0].headers
     assert "authorization" not in seen.requests[1].headers
     assert "user-agent" not in seen.requests[1].headers
@@ -390,7 +387,7 @@ async def test_with_options_shares_the_pool_and_changes_options() -> None:
     seen = Recorder(httpx.Response(200, json=[]))
     async with make_client(seen) as client:
         view = client.with_options(timeout=3.0, default_headers={"X-Trace": "1"})
-        assert view._shared is client._shared
+        assert view._pipeline is client._pipeline
         assert view.timeout.read == 3.0
         assert client.timeout.read == 30.0
         await view.request("GET", "/templates")
@@ -416,7 +413,7 @@ async def test_per_call_timeout() -> None:
 def test_default_timeouts() -> None:
     client = make_client(Recorder())
     assert client.timeout.as_dict() == {"connect": 5.0, "read": 30.0, "write": 30.0, "pool": 10.0}
-    client._shared.closed = True
+    client._pipeline.closed = True
 
 
 async def test_closed_client_refuses_requests() -> None:
@@ -438,7 +435,7 @@ def test_views_and_closed_clients_do_not_warn(recwarn: pytest.WarningsRecorder) 
     client = make_client(Recorder())
     view = client.with_options(timeout=1)
     del view
-    client._shared.closed = True
+    client._pipeline.closed = True
     del client
     gc.collect()
     assert not [w for w in recwarn if issubclass(w.category, ResourceWarning)]

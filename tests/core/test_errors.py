@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from pneumatic_async import errors
-from pneumatic_async.errors import error_from_response, parse_retry_after
+from pneumatic_async._protocol.responses import error_from_response, parse_retry_after
 from tests.captures import all_captures
 
 KEY = "pn-SECRETsecretSECRETsecret000001"

@@ -38,7 +38,10 @@ class Pages:
 
 
 def paginate(client: Any, **kwargs: Any) -> Paginator[dict[str, Any]]:
-    return Paginator(client, "/workflows", decode=list, **kwargs)
+    async def fetch(params: Any) -> Any:
+        return await client.request("GET", "/workflows", params=params)
+
+    return Paginator(fetch, "/workflows", decode=list, **kwargs)
 
 
 def test_parse_page_shapes() -> None:

@@ -31,7 +31,7 @@ async def test_pneumatic_client_talks_to_the_fake(
 ) -> None:
     assert pneumatic_client.base_url == fake_pneumatic.base_url.rstrip("/")
     body = {"url": "https://hooks.example.com/all"}
-    result = await pneumatic_client._request("POST", "/webhooks/subscribe", json=body)
+    result = await pneumatic_client.request("POST", "/webhooks/subscribe", json=body)
     assert result is None  # 204, empty body
     targets = {hook["target"] for hooks in fake_pneumatic.state.webhooks.values() for hook in hooks}
     assert targets == {"https://hooks.example.com/all"}

@@ -52,8 +52,8 @@ def register(commands: argparse._SubParsersAction[Parser], common: Parser) -> No
 
 async def demo_command(output: Output, args: argparse.Namespace) -> int:
     """Run :func:`~pneumatic_async.cli.demo.run_demo` on a fresh fake server, print a summary."""
-    from pneumatic_async._client import Pneumatic
     from pneumatic_async.cli.demo import run_demo
+    from pneumatic_async.client import Pneumatic
     from pneumatic_async.testing import FakePneumatic
 
     fake = FakePneumatic(seed=0)

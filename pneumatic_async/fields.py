@@ -1,0 +1,162 @@
+"""Field specs: what value validation knows of a template's or a task's fields.
+
+Built from the server's objects (a template detail, a template list item, a task, a workflow's
+kickoff); pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from pneumatic_async.models.templates import Selection
+
+if TYPE_CHECKING:
+    from pneumatic_async.models.common import FieldSet, TaskField
+    from pneumatic_async.models.tasks import Task
+    from pneumatic_async.models.templates import Field, Template, TemplateListItem
+    from pneumatic_async.models.workflows import Workflow
+
+__all__ = [
+    "FieldSpec",
+    "find_spec",
+    "specs_from_list_item",
+    "specs_from_task",
+    "specs_from_template",
+    "specs_from_workflow",
+]
+
+
+@attrs.frozen(kw_only=True)
+class FieldSpec:
+    """What validation needs to know about one kickoff or output field.
+
+    ``selections`` are the choices of radio/checkbox/dropdown fields (``api_name`` is ``None``
+    when the source lists plain value strings). ``dataset`` is set when the field also takes
+    the values of a dataset the template detail does not list: values outside ``selections``
+    are then left for the server to judge.
+    """
+
+    api_name: str
+    name: str
+    type: str
+    is_required: bool
+    selections: tuple[Selection, ...] = ()
+    dataset: int | None = None
+
+    @property
+    def choice_values(self) -> tuple[str, ...]:
+        """The value texts of the field's selections."""
+        return tuple(selection.value for selection in self.selections)
+
+
+def _field_type(value: object) -> str:
+    return str(value)  # StrEnum members give their value
+
+
+def _spec_from_field(field: Field) -> FieldSpec:
+    return FieldSpec(
+        api_name=field.api_name or "",
+        name=field.name,
+        type=_field_type(field.type),
+        is_required=field.is_required,
+        selections=tuple(field.selections),
+        dataset=field.dataset,
+    )
+
+
+def _spec_from_task_field(field: TaskField) -> FieldSpec:
+    return FieldSpec(
+        api_name=field.api_name,
+        name=field.name,
+        type=_field_type(field.type),
+        is_required=field.is_required,
+        selections=tuple(Selection(value=value) for value in field.selections),
+    )
+
+
+def _spec_from_dict(data: Mapping[str, Any]) -> FieldSpec | None:
+    """A spec from a field inside a template fieldset (kept as raw JSON by the models)."""
+    api_name, field_type = data.get("api_name"), data.get("type")
+    if not isinstance(api_name, str) or not isinstance(field_type, str):
+        return None
+    selections: list[Selection] = []
+    for raw in data.get("selections") or ():
+        if isinstance(raw, str):
+            selections.append(Selection(value=raw))
+        elif isinstance(raw, Mapping) and isinstance(raw.get("value"), str):
+            raw_api_name = raw.get("api_name")
+            selections.append(
+                Selection(
+                    value=raw["value"],
+                    api_name=raw_api_name if isinstance(raw_api_name, str) else None,
+                )
+            )
+    name = data.get("name")
+    dataset = data.get("dataset")
+    return FieldSpec(
+        api_name=api_name,
+        name=name if isinstance(name, str) else api_name,
+        type=field_type,
+        is_required=data.get("is_required") is True,
+        selections=tuple(selections),
+        dataset=dataset if isinstance(dataset, int) and not isinstance(dataset, bool) else None,
+    )
+
+
+def _specs_from_raw_fieldsets(fieldsets: Iterable[Mapping[str, Any]]) -> list[FieldSpec]:
+    specs: list[FieldSpec] = []
+    for fieldset in fieldsets:
+        for raw in fieldset.get("fields") or ():
+            if isinstance(raw, Mapping):
+                spec = _spec_from_dict(raw)
+                if spec is not None:
+                    specs.append(spec)
+    return specs
+
+
+def _specs_from_fieldsets(fieldsets: Iterable[FieldSet]) -> list[FieldSpec]:
+    return [_spec_from_task_field(field) for fieldset in fieldsets for field in fieldset.fields]
+
+
+def specs_from_template(template: Template) -> list[FieldSpec]:
+    """The kickoff fields of a template detail (``GET /templates/<id>``), fieldsets included."""
+    specs = [_spec_from_field(field) for field in template.kickoff.fields if field.api_name]
+    return specs + _specs_from_raw_fieldsets(template.kickoff.fieldsets)
+
+
+def specs_from_list_item(item: TemplateListItem) -> list[FieldSpec]:
+    """The kickoff fields of a ``GET /templates`` item (its selections are plain value strings,
+    dataset item values included)."""
+    specs = [
+        FieldSpec(
+            api_name=field.api_name,
+            name=field.name,
+            type=_field_type(field.type),
+            is_required=field.is_required,
+            selections=tuple(Selection(value=value) for value in field.selections),
+        )
+        for field in item.kickoff.fields
+    ]
+    return specs + _specs_from_raw_fieldsets(item.kickoff.fieldsets)
+
+
+def specs_from_task(task: Task) -> list[FieldSpec]:
+    """The output fields of a task (``GET /v2/tasks/<id>``), fieldsets included."""
+    specs = [_spec_from_task_field(field) for field in task.output]
+    return specs + _specs_from_fieldsets(task.fieldsets)
+
+
+def specs_from_workflow(workflow: Workflow) -> list[FieldSpec]:
+    """The kickoff fields of a running workflow (``GET /workflows/<id>``), for kickoff updates."""
+    if workflow.kickoff is None:
+        return []
+    specs = [_spec_from_task_field(field) for field in workflow.kickoff.output]
+    return specs + _specs_from_fieldsets(workflow.kickoff.fieldsets)
+
+
+def find_spec(specs: Iterable[FieldSpec], api_name: str) -> FieldSpec | None:
+    """The spec with this ``api_name``, or ``None``."""
+    return next((spec for spec in specs if spec.api_name == api_name), None)
