@@ -14,7 +14,10 @@ from tests.core.test_pagination import Pages
 
 
 def paginate(client: Any, **kwargs: Any) -> Paginator[dict[str, Any]]:
-    return Paginator(client, "/workflows", decode=list, **kwargs)
+    async def fetch(params: Any) -> Any:
+        return await client.request("GET", "/workflows", params=params)
+
+    return Paginator(fetch, "/workflows", decode=list, **kwargs)
 
 
 async def test_iteration_starts_at_the_offset_and_advances_from_it() -> None:
