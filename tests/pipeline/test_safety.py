@@ -45,14 +45,14 @@ def mock_client(handler: Callable[[httpx.Request], httpx.Response], **options: A
     )
 
 
-def transports() -> list[str]:
-    return ["httpx", "aiohttp"]
+#: Both transports: httpx's on asyncio and trio, the aiohttp one (asyncio only) on asyncio.
+BOTH_TRANSPORTS = pytest.mark.parametrize(
+    ("anyio_backend", "kind"), [("asyncio", "httpx"), ("trio", "httpx"), ("asyncio", "aiohttp")]
+)
 
 
 def make_transport(kind: str, backend: str) -> httpx.AsyncBaseTransport:
     if kind == "aiohttp":
-        if backend != "asyncio":
-            pytest.skip("aiohttp runs on asyncio only")
         from pneumatic_async._http.aiohttp import AiohttpTransport
 
         return AiohttpTransport()
@@ -171,7 +171,7 @@ def _endless_chunks(chunk: bytes, declared: int | None) -> Callable[[bytes, Sock
 # Stopping httpcore's body part-way leaves its nested async generators to the garbage collector,
 # and trio warns about each (httpx users who break out of ``aiter_bytes`` see the same).
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-@pytest.mark.parametrize("kind", transports())
+@BOTH_TRANSPORTS
 @pytest.mark.parametrize("declared", [None, 200 * 1024 * 1024])
 async def test_a_body_over_the_cap_stops_with_a_typed_error_and_bounded_memory(
     kind: str, declared: int | None, anyio_backend: str
@@ -205,7 +205,7 @@ async def _trickle(head: bytes, stream: SocketStream) -> None:
         await anyio.sleep(0.02)
 
 
-@pytest.mark.parametrize("kind", transports())
+@BOTH_TRANSPORTS
 async def test_a_trickling_body_ends_at_the_deadline(kind: str, anyio_backend: str) -> None:
     policy = RetryPolicy(deadline=0.3, initial_backoff=0.0)
     async with (
@@ -311,7 +311,7 @@ async def _server_error(head: bytes, stream: SocketStream) -> None:
     )
 
 
-@pytest.mark.parametrize("kind", transports())
+@BOTH_TRANSPORTS
 async def test_no_frame_local_of_a_failed_call_holds_the_key(kind: str, anyio_backend: str) -> None:
     async with (
         serve(_server_error) as base,
@@ -360,7 +360,7 @@ class _Capture(logging.Handler):
         self.messages.append(f"{record.name}: {record.getMessage()} {record.args!r}")
 
 
-@pytest.mark.parametrize("kind", transports())
+@BOTH_TRANSPORTS
 async def test_no_debug_record_of_any_logger_holds_the_key(kind: str, anyio_backend: str) -> None:
     capture = _Capture()
     root = logging.getLogger()
