@@ -131,9 +131,7 @@ class Launcher:
             await self._record(index, ItemState.IN_FLIGHT, attempts=previous + attempt)
             await self.pacer.wait()
             try:
-                workflow = await self.launches.run(
-                    self.template_id, **payload, validate=False
-                )
+                workflow = await self.launches.run(self.template_id, **payload, validate=False)
             except RateLimitError as exc:
                 # 429: not applied. The client paused every request (Retry-After) but did not
                 # retry: this loop does.

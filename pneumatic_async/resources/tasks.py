@@ -137,9 +137,7 @@ class Tasks(Resource):
         task_id = object_id(task_id, "task_id")
         if not comment or not comment.strip():
             raise ValueError("revert needs a non-blank comment (the server requires one)")
-        await self._client.request(
-            "POST", f"/v2/tasks/{task_id}/revert", json={"comment": comment}
-        )
+        await self._client.request("POST", f"/v2/tasks/{task_id}/revert", json={"comment": comment})
 
     async def comment(self, task_id: int, text: str) -> WorkflowEvent:
         """Comment on a task's workflow (``POST /v2/tasks/<id>/comment``); returns the event."""
