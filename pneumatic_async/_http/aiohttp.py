@@ -21,6 +21,7 @@ invalid URL                                ``UnsupportedProtocol``      local er
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -31,7 +32,10 @@ from yarl import URL
 
 from pneumatic_async.errors import ResponseTooLargeError
 
-__all__ = ["AiohttpTransport"]
+__all__ = ["WRITER_STOP_TIMEOUT", "AiohttpTransport"]
+
+#: Seconds to wait for aiohttp's request-body writer to stop once the response is closed.
+WRITER_STOP_TIMEOUT = 5.0
 
 
 @contextlib.contextmanager
@@ -67,7 +71,15 @@ class _ResponseStream(httpx.AsyncByteStream):
                 yield chunk
 
     async def aclose(self) -> None:
+        # A server may answer before it read the whole request body (S3 does for an expired
+        # signature). aiohttp's body writer task is then still iterating the request stream;
+        # releasing the response cancels that task but does not wait for it. Wait (bounded), so
+        # the caller may close the stream's generators: closing one that the writer task is
+        # still running raises "aclose(): asynchronous generator is already running".
+        writer = getattr(self._response, "_writer", None)
         self._response.release()
+        if isinstance(writer, asyncio.Future) and not writer.done():
+            await asyncio.wait({writer}, timeout=WRITER_STOP_TIMEOUT)
 
 
 def _client_timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
