@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -134,3 +136,42 @@ async def test_router_wraps_a_key_store(key_store: Any) -> None:
     assert router.store.store is key_store
     with pytest.raises(TypeError, match="DeliveryStore"):
         WebhookRouter(secret="s", store=object())  # type: ignore[arg-type]
+
+
+_RACER = """
+import sys
+
+import anyio
+
+from pneumatic_async.fastapi.stores import SQLiteDeliveryStore
+
+
+async def main() -> None:
+    with SQLiteDeliveryStore(sys.argv[1]) as store:
+        won = [n for n in range(int(sys.argv[2])) if await store.claim(f"k{n}", 60)]
+    print(" ".join(map(str, won)))
+
+
+anyio.run(main)
+"""
+
+
+def test_sqlite_claims_are_exclusive_across_processes(tmp_path: Path) -> None:
+    path = tmp_path / "race.sqlite3"
+    SQLiteDeliveryStore(path).close()  # create the schema once
+    keys = 200
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RACER, str(path), str(keys)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    won = []
+    for racer in racers:
+        out, _ = racer.communicate(timeout=120)
+        assert racer.returncode == 0
+        won.append({int(n) for n in out.split()})
+    assert won[0] | won[1] == set(range(keys))
+    assert not won[0] & won[1]
