@@ -82,7 +82,9 @@ def _hints(func: Callable[..., Any]) -> dict[str, Any]:
 
 
 def _is_namespace(tp: object) -> bool:
-    return isinstance(tp, type) and tp.__module__.startswith("pneumatic_async.resources.")
+    from pneumatic_async.resources._base import Resource
+
+    return isinstance(tp, type) and issubclass(tp, Resource)
 
 
 def namespaces(client: type[Any]) -> dict[str, type[Any]]:
@@ -403,14 +405,25 @@ def _format(text: str) -> str:
     return text
 
 
-def render_clients() -> str:
-    """The source of ``pneumatic_async/sync/clients.py``."""
-    imports = _Imports(reserved={client.__name__ for client in CLIENTS} | {"builtins"})
-    body: list[str] = []
+def render_clients() -> dict[str, str]:
+    """File name -> source of ``pneumatic_async/sync/clients/``: a module per client."""
+    files: dict[str, str] = {}
+    exports: list[str] = []
     for client in CLIENTS:
-        body += ["", "", *_client_class(client, imports)]
-    doc = "The blocking clients: the async clients' constructors, namespaces and methods."
-    return _module(doc, imports, body)
+        imports = _Imports(reserved={client.__name__, "builtins"})
+        body = ["", "", *_client_class(client, imports)]
+        doc = f"The blocking {client.__name__} client: the async one's constructor and methods."
+        short = client.__name__.lower()
+        files[f"clients/{short}.py"] = _module(doc, imports, body)
+        exports.append(f"from pneumatic_async.sync.clients.{short} import {client.__name__}")
+    names = ", ".join(
+        f'"{client.__name__}"' for client in sorted(CLIENTS, key=lambda c: c.__name__)
+    )
+    files["clients/__init__.py"] = (
+        '"""The blocking clients (written by ``python -m tools.generate_sync``: do not edit)."""'
+        "\n\n" + "\n".join(sorted(exports)) + f"\n\n__all__ = [{names}]\n"
+    )
+    return files
 
 
 def _client_class(client: type[Any], imports: _Imports) -> list[str]:
@@ -491,7 +504,7 @@ def _with_options(func: Callable[..., Any], render: _Renderer) -> list[str]:
 
 def render_all() -> dict[str, str]:
     """Every generated file: path relative to ``pneumatic_async/sync`` -> source."""
-    return {**render_resources(), "clients.py": render_clients()}
+    return {**render_resources(), **render_clients()}
 
 
 def check() -> list[str]:

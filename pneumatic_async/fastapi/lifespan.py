@@ -29,7 +29,7 @@ import anyio
 from anyio.abc import TaskGroup
 from fastapi import Depends, FastAPI, Request
 
-from pneumatic_async._client import Pneumatic
+from pneumatic_async.client import Pneumatic
 from pneumatic_async.fastapi.subscribe import ensure_subscribed
 
 __all__ = [

@@ -42,7 +42,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from pneumatic_async import _json
-from pneumatic_async._client import Pneumatic
+from pneumatic_async.client import Pneumatic
 from pneumatic_async.errors import InvalidWebhookPayloadError
 from pneumatic_async.events import (
     TaskCompletedEvent,

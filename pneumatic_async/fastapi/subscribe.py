@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable
 from typing import Final
 
-from pneumatic_async._client import Pneumatic
+from pneumatic_async.client import Pneumatic
 from pneumatic_async.resources.webhooks import EVENTS, event_name
 
 __all__ = ["ensure_subscribed"]

@@ -125,6 +125,9 @@ class SyncClient(Generic[C]):
             raise
         self._runner, self._async, self._root = runner, client, None
 
+    def _paginate(self, paginator: Paginator[T]) -> SyncPaginator[T]:
+        return SyncPaginator(self._runner, paginator)
+
     def _view(self, client: C) -> Self:
         """A client object for a ``with_options`` view of the async client (same loop)."""
         view = object.__new__(type(self))

@@ -183,6 +183,7 @@ def test_users(client: Pneumatic, fake: FakePneumatic) -> None:
     assert {u.email for u in client.users.list()} == {fake.owner.email, "ann@example.com"}
     assert client.users.get(other.id).first_name == "Ann"
     assert [g.name for g in client.users.groups()] == ["Finance"]
+    assert client.users.emails_by_id([other.id, 999_999]) == {other.id: "ann@example.com"}
 
 
 # -- webhooks --------------------------------------------------------------------------------------
