@@ -14,17 +14,22 @@ Real-server facts this is built on (``contract.md`` §7):
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from pneumatic_async import _choices
 from pneumatic_async import values as _values
 from pneumatic_async._encodable import check_encodable
 from pneumatic_async._ids import object_id
 from pneumatic_async._types import NOT_GIVEN, NotGiven
+from pneumatic_async.errors import NotFoundError, PermissionDeniedError
 from pneumatic_async.models.tasks import Task, TaskListItem
-from pneumatic_async.models.workflows import WorkflowEvent
+from pneumatic_async.models.templates import Template
+from pneumatic_async.models.workflows import Workflow, WorkflowEvent
 from pneumatic_async.resources._base import Resource
+from pneumatic_async.resources.checklists import Checklists
 from pneumatic_async.resources.users import Users
 
 if TYPE_CHECKING:
@@ -51,6 +56,11 @@ class Tasks(Resource):
 
     def __init__(self, client: BaseClient) -> None:
         super().__init__(client)
+
+    @property
+    def checklists(self) -> Checklists:
+        """A task's checklists: get, mark, unmark, mark all (``client.tasks.checklists``)."""
+        return Checklists(self._client)
 
     def list(
         self,
@@ -112,8 +122,13 @@ class Tasks(Resource):
         With ``validate`` (the default) the task is fetched first and ``output`` is checked and
         encoded against its own fields (:mod:`pneumatic_async.values`): unknown field names and
         bad values raise :class:`~pneumatic_async.errors.InvalidValuesError` before anything is
-        sent (the server would silently ignore an unknown name). ``validate=False`` sends
-        ``output`` as given. Never re-sent after an ambiguous failure.
+        sent (the server would silently ignore an unknown name). A radio, dropdown or checkbox
+        value may be the selection's value text or its ``api_name``: the task lists value texts
+        only, so an api_name is looked up in the template (``GET /workflows/<id>`` and
+        ``GET /templates/<id>``, only then). ``validate=False`` sends ``output`` as given.
+        Never re-sent after an ambiguous failure. A task with checklists needs every item marked
+        first (:meth:`Checklists.mark_all
+        <pneumatic_async.resources.checklists.Checklists.mark_all>`).
         """
         task_id = object_id(task_id, "task_id")
         body: dict[str, Any] = {"output": dict(output or {})}
@@ -122,12 +137,34 @@ class Tasks(Resource):
         elif output:
             task = await self.get(task_id)
             specs = _values.specs_from_task(task)
+            if _choices.unresolved_choices(specs, output):
+                specs = await self._with_template_selections(task, specs)
             ids = _values.user_ids_in(specs, output)
             emails = await Users(self._client).emails_by_id(ids)
             body["output"] = _values.encode_values(
                 specs, output, check_required=False, user_emails=emails
             )
         return await self._post(f"/v2/tasks/{task_id}/complete", Task, json=body)
+
+    async def _with_template_selections(
+        self, task: Task, specs: builtins.list[_values.FieldSpec]
+    ) -> builtins.list[_values.FieldSpec]:
+        """``specs`` with the selection api_names of the task's template step.
+
+        A caller who may not read the template (403/404) keeps the task's own specs: values are
+        then checked against the value texts only.
+        """
+        try:
+            workflow = await self._get(f"/workflows/{task.workflow.id}", Workflow)
+            if workflow.template is None:
+                return specs
+            template = await self._get(f"/templates/{workflow.template.id}", Template)
+        except (NotFoundError, PermissionDeniedError):
+            return specs
+        step = next((t for t in template.tasks if t.api_name == task.api_name), None)
+        if step is None:
+            return specs
+        return _choices.with_selection_api_names(specs, _choices.specs_from_template_task(step))
 
     async def revert(self, task_id: int, comment: str) -> None:
         """Return an active task to the previous step (``POST /v2/tasks/<id>/revert``, 204).
