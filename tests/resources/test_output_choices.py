@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import respx
 
@@ -172,3 +174,16 @@ async def test_a_caller_who_may_not_read_the_template_gets_the_value_text_check(
     with pytest.raises(InvalidValuesError, match='"dec-reject" is not one of "Approve", "Reject"'):
         await client.tasks.complete(1, {"review-decision": "dec-reject"})
     assert not complete.called
+
+
+async def test_the_real_servers_template_api_names_are_used(
+    router: respx.MockRouter, client: Pneumatic
+) -> None:
+    router.get("/v2/tasks/1").respond(200, json=body("100_v2_tasks_get"))
+    router.get("/workflows/1").respond(200, json=body("90_workflows_get"))
+    router.get("/templates/1").respond(200, json=body("74_templates_get"))
+    complete = router.post("/v2/tasks/1/complete").respond(200, json=body("100_v2_tasks_get"))
+    await client.tasks.complete(1, {"review-decision": "selection-kdcrom"})
+    assert json.loads(complete.calls[0].request.content) == {
+        "output": {"review-decision": "Reject"}
+    }

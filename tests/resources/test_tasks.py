@@ -64,6 +64,9 @@ async def test_complete_rejects_bad_values_before_sending(
     router: respx.MockRouter, client: Pneumatic
 ) -> None:
     router.get("/v2/tasks/1").respond(200, json=body("100_v2_tasks_get"))
+    # "Maybe" is no value text: the template is read for the selections' api_names first
+    router.get("/workflows/1").respond(200, json=body("90_workflows_get"))
+    router.get("/templates/1").respond(200, json=body("74_templates_get"))
     done = router.post("/v2/tasks/1/complete").respond(200, json={})
     with pytest.raises(InvalidValuesError) as info:
         await client.tasks.complete(1, {"review-decision": "Maybe", "reveiw-note": "typo"})
