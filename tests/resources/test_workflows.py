@@ -299,6 +299,9 @@ async def test_complete_current_task_validates_output(
     task = copy.deepcopy(body("100_v2_tasks_get"))
     task["id"] = 4
     router.get("/v2/tasks/4").respond(json=task)
+    # "Maybe" is no value text: the template is read for the selections' api_names first
+    router.get("/workflows/1").respond(json=body("90_workflows_get"))
+    router.get("/templates/1").respond(json=body("74_templates_get"))
     complete = router.post("/v2/tasks/4/complete").respond(
         json=body("121_v2_tasks_complete_reject_path")
     )
