@@ -76,8 +76,13 @@ class Tasks(SyncResource[_AsyncTasks]):
         With ``validate`` (the default) the task is fetched first and ``output`` is checked and
         encoded against its own fields (:mod:`pneumatic_async.values`): unknown field names and
         bad values raise :class:`~pneumatic_async.errors.InvalidValuesError` before anything is
-        sent (the server would silently ignore an unknown name). ``validate=False`` sends
-        ``output`` as given. Never re-sent after an ambiguous failure.
+        sent (the server would silently ignore an unknown name). A radio, dropdown or checkbox
+        value may be the selection's value text or its ``api_name``: the task lists value texts
+        only, so an api_name is looked up in the template (``GET /workflows/<id>`` and
+        ``GET /templates/<id>``, only then). ``validate=False`` sends ``output`` as given.
+        Never re-sent after an ambiguous failure. A task with checklists needs every item marked
+        first (:meth:`Checklists.mark_all
+        <pneumatic_async.resources.checklists.Checklists.mark_all>`).
         """
         return self._runner.call(partial(self._async.complete, task_id, output, validate=validate))
 
