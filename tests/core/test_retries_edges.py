@@ -92,9 +92,7 @@ def test_outcome_status_constructor() -> None:
         (Outcome(kind=OutcomeKind.STATUS), False, Action.RAISE, "not retryable: HTTP 0"),
     ],
 )
-def test_decision_reasons(
-    outcome: Outcome, idempotent: bool, action: Action, reason: str
-) -> None:
+def test_decision_reasons(outcome: Outcome, idempotent: bool, action: Action, reason: str) -> None:
     decision = _decide(outcome, idempotent=idempotent)
     assert decision.action is action
     assert decision.reason == reason
