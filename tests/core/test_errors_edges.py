@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pneumatic_async import errors
+from pneumatic_async._protocol.responses import error_from_response, parse_retry_after
 from pneumatic_async.errors import (
     AmbiguousOutcomeError,
     APIConnectionError,
@@ -21,17 +22,6 @@ from pneumatic_async.errors import (
     TaskSelectionError,
     UploadError,
 )
-
-try:  # the request pipeline keeps response parsing in its pure protocol layer
-    from pneumatic_async._protocol.responses import (  # type: ignore[import-not-found]
-        error_from_response,
-        parse_retry_after,
-    )
-except ImportError:  # before it: in the errors module
-    from pneumatic_async.errors import (  # type: ignore[attr-defined,no-redef]
-        error_from_response,
-        parse_retry_after,
-    )
 
 NOW = datetime(2015, 10, 21, 7, 27, tzinfo=UTC)
 
