@@ -18,9 +18,12 @@ from pneumatic_async.bulk.journal import (
     JournalMismatchError,
     JournalStore,
 )
+from pneumatic_async.bulk.outage import ServerUnreachableError
 from pneumatic_async.bulk.results import (
+    BatchSummary,
     LaunchResult,
     LaunchStatus,
+    NotLaunchedError,
     Progress,
     UnresolvedLaunchError,
 )
@@ -29,6 +32,9 @@ from pneumatic_async.bulk.sources import ItemSource, SourceFormatError, read_ite
 from pneumatic_async.bulk.sqlite_journal import SqliteJournalStore
 
 __all__ = [
+    "BatchSummary",
+    "NotLaunchedError",
+    "ServerUnreachableError",
     "ItemSource",
     "JournalError",
     "JournalLockedError",

@@ -11,7 +11,10 @@ from pneumatic_async.bulk.journal import JournalStore
 from pneumatic_async.bulk.results import Progress
 from pneumatic_async.errors import ConfigurationError
 
-__all__ = ["BatchOptions", "JournalSpec"]
+__all__ = ["DEFAULT_OUTAGE_TIMEOUT", "BatchOptions", "JournalSpec"]
+
+#: How long a batch waits for an unreachable server before its waiting items fail (seconds).
+DEFAULT_OUTAGE_TIMEOUT = 300.0
 
 #: A journal given to a bulk run: a SQLite file path, or any :class:`JournalStore`.
 JournalSpec = str | os.PathLike[str] | JournalStore
@@ -28,6 +31,9 @@ class BatchOptions:
     rate_limit: float | None
     on_progress: Callable[[Progress], None] | None
     validate: bool
+    lookup_delay: float | None = None
+    outage_timeout: float = DEFAULT_OUTAGE_TIMEOUT
+    keep_workflows: bool = False
 
     def check(self) -> None:
         """Raise :class:`ConfigurationError` naming the first bad option."""
@@ -46,6 +52,12 @@ class BatchOptions:
             raise ConfigurationError(
                 f"token_field must be a kickoff field api_name, got {self.token_field!r}"
             )
+        for name in ("lookup_delay", "outage_timeout"):
+            value = getattr(self, name)
+            if value is None and name == "lookup_delay":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+                raise ConfigurationError(f"{name} must be a number of seconds >= 0, got {value!r}")
         journal = self.journal
         if journal is not None and not isinstance(journal, str | os.PathLike | JournalStore):
             raise ConfigurationError(

@@ -50,7 +50,7 @@ from pneumatic_async._ids import object_id
 from pneumatic_async.bulk.items import LaunchItem
 from pneumatic_async.bulk.journal import JournalError, JournalStore
 from pneumatic_async.bulk.launcher import Launcher
-from pneumatic_async.bulk.options import BatchOptions
+from pneumatic_async.bulk.options import DEFAULT_OUTAGE_TIMEOUT, BatchOptions
 from pneumatic_async.bulk.plan import prepared
 from pneumatic_async.bulk.results import LaunchResult, Progress, ProgressTracker
 from pneumatic_async.errors import PneumaticError
@@ -72,6 +72,8 @@ async def execute(launcher: Launcher, emit: Emit) -> None:
     """Launch every item of the launcher's plan; ``emit`` receives each result as it is known."""
     plan = launcher.plan
     tracker = ProgressTracker(len(plan.items))
+    outage = launcher.outage
+    tracker.waiting = lambda: outage.waiting_s
     on_progress = launcher.options.on_progress
     try:
         with _single_errors():
@@ -79,7 +81,7 @@ async def execute(launcher: Launcher, emit: Emit) -> None:
                 if on_progress is not None:
                     outer.start_soon(_report_progress, tracker, on_progress)
                 for result in plan.ready:
-                    tracker.count(result.status)
+                    tracker.count(result)
                     await emit(result)
                 limiter = anyio.CapacityLimiter(launcher.options.concurrency)
                 async with anyio.create_task_group() as tasks:
@@ -121,7 +123,7 @@ async def _run_item(
             result = launcher.result(index, "failed", error=error)
         finally:
             tracker.in_flight -= 1
-        tracker.count(result.status)
+        tracker.count(result)
         await emit(result)  # holding the slot: a slow consumer slows the launches down
     finally:
         limiter.release_on_behalf_of(slot)
@@ -139,7 +141,7 @@ class _Slot:
 async def _report_progress(tracker: ProgressTracker, callback: Callable[[Progress], None]) -> None:
     while True:
         await anyio.sleep(PROGRESS_INTERVAL)
-        if tracker.changed:
+        if tracker.changed or tracker.waiting() is not None:
             callback(tracker.snapshot())
 
 
@@ -183,6 +185,9 @@ async def run_many(
     rate_limit: float | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     validate: bool = True,
+    lookup_delay: float | None = None,
+    outage_timeout: float = DEFAULT_OUTAGE_TIMEOUT,
+    keep_workflows: bool = False,
 ) -> list[LaunchResult]:
     """Launch one workflow of ``template_id`` per item, each exactly once; results in input order.
 
@@ -208,7 +213,17 @@ async def run_many(
       every 100 ms while something changes, and once at the end (also after a cancellation). It
       runs in the event loop: keep it quick; an exception from it aborts the run.
     * ``validate``: encode and check kickoff values against the template before launching
-      (``False``: send the kickoff values as given).
+      (``False``: send the kickoff values as given; values JSON cannot carry are still refused).
+    * ``lookup_delay``: when a launch got no answer (timeout, dropped connection, 502/504) and
+      the first lookup of its token finds nothing, the second lookup waits until this many
+      seconds after the failure (default: the client's read timeout), giving a server that was
+      still working on it the time to commit; only then is it sent again.
+    * ``outage_timeout``: when the server is unreachable (refused connections, 502/503/504,
+      timeouts across the batch) the whole batch pauses and probes with capped backoff for up
+      to this many seconds (default 300) before the waiting items fail.
+    * ``keep_workflows``: keep the server's full ``Workflow`` in each result (``workflow``);
+      by default results keep only what callers need (id, status, token, counts, error), which
+      keeps a large run's memory small.
 
     Raises :class:`~pneumatic_async.errors.InvalidValuesError` (all bad items, before anything is
     sent), ``ConfigurationError`` for bad options, ``JournalMismatchError`` /
@@ -225,6 +240,9 @@ async def run_many(
         rate_limit=rate_limit,
         on_progress=on_progress,
         validate=validate,
+        lookup_delay=lookup_delay,
+        outage_timeout=outage_timeout,
+        keep_workflows=keep_workflows,
     )
     options.check()
     async with prepared(client, template_id, options, items) as plan:
@@ -253,6 +271,9 @@ async def stream_run(
     rate_limit: float | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     validate: bool = True,
+    lookup_delay: float | None = None,
+    outage_timeout: float = DEFAULT_OUTAGE_TIMEOUT,
+    keep_workflows: bool = False,
 ) -> AsyncGenerator[LaunchResult, None]:
     """Like :func:`run_many`, but yield each result as soon as it is known (completion order).
 
@@ -281,6 +302,9 @@ async def stream_run(
         rate_limit=rate_limit,
         on_progress=on_progress,
         validate=validate,
+        lookup_delay=lookup_delay,
+        outage_timeout=outage_timeout,
+        keep_workflows=keep_workflows,
     )
     options.check()
     async with prepared(client, template_id, options, items) as plan:

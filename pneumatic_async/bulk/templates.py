@@ -12,6 +12,8 @@ from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from typing import Any
 
 from pneumatic_async.bulk.items import LaunchItem
+from pneumatic_async.bulk.journal import JournalStore
+from pneumatic_async.bulk.options import DEFAULT_OUTAGE_TIMEOUT
 from pneumatic_async.bulk.results import LaunchResult, Progress
 from pneumatic_async.bulk.runner import run_many, stream_run
 from pneumatic_async.resources.templates import Templates as _Templates
@@ -31,11 +33,14 @@ class Templates(_Templates):
         *,
         concurrency: int = 20,
         token_field: str | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        journal: str | os.PathLike[str] | JournalStore | None = None,
         skip_invalid: bool = False,
         rate_limit: float | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         validate: bool = True,
+        lookup_delay: float | None = None,
+        outage_timeout: float = DEFAULT_OUTAGE_TIMEOUT,
+        keep_workflows: bool = False,
     ) -> builtins.list[LaunchResult]:
         """Launch one workflow per item, each exactly once; results in input order.
 
@@ -59,6 +64,9 @@ class Templates(_Templates):
             rate_limit=rate_limit,
             on_progress=on_progress,
             validate=validate,
+            lookup_delay=lookup_delay,
+            outage_timeout=outage_timeout,
+            keep_workflows=keep_workflows,
         )
 
     def stream_run(
@@ -68,11 +76,14 @@ class Templates(_Templates):
         *,
         concurrency: int = 20,
         token_field: str | None = None,
-        journal: str | os.PathLike[str] | None = None,
+        journal: str | os.PathLike[str] | JournalStore | None = None,
         skip_invalid: bool = False,
         rate_limit: float | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         validate: bool = True,
+        lookup_delay: float | None = None,
+        outage_timeout: float = DEFAULT_OUTAGE_TIMEOUT,
+        keep_workflows: bool = False,
     ) -> AsyncGenerator[LaunchResult, None]:
         """Like :meth:`run_many`, yielding results as they complete.
 
@@ -90,4 +101,7 @@ class Templates(_Templates):
             rate_limit=rate_limit,
             on_progress=on_progress,
             validate=validate,
+            lookup_delay=lookup_delay,
+            outage_timeout=outage_timeout,
+            keep_workflows=keep_workflows,
         )

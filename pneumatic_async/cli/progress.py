@@ -38,14 +38,14 @@ class BulkProgress:
                 MofNCompleteColumn(),
                 TextColumn(
                     "[red]{task.fields[failed]} failed[/red] · {task.fields[in_flight]} in flight"
-                    " · {task.fields[rate]:.0f}/s · ETA"
+                    " · {task.fields[rate]:.0f}/s{task.fields[status]} · ETA"
                 ),
                 TimeRemainingColumn(),
                 console=console,
                 transient=False,
             )
             self._task_id = self._bar.add_task(
-                "launch", total=total, failed=0, in_flight=0, rate=0.0
+                "launch", total=total, failed=0, in_flight=0, rate=0.0, status=""
             )
 
     @property
@@ -63,6 +63,7 @@ class BulkProgress:
                 failed=progress.failed,
                 in_flight=progress.in_flight,
                 rate=progress.rate_per_s,
+                status=f" · [yellow]{progress.status}[/yellow]" if progress.status else "",
             )
 
     def __enter__(self) -> BulkProgress:

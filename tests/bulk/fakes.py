@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import anyio
+import httpx
 
 from pneumatic_async._types import NotGiven
 from pneumatic_async.errors import (
@@ -27,10 +28,12 @@ from pneumatic_async.errors import (
     RateLimitError,
     ResponseValidationError,
 )
+from pneumatic_async.models.common import TaskField
 from pneumatic_async.models.templates import Template, TemplateListItem
 from pneumatic_async.models.workflows import (
     TaskFieldList,
     Workflow,
+    WorkflowKickoff,
     WorkflowListItem,
     WorkflowTemplate,
 )
@@ -61,6 +64,13 @@ class FakeServer:
         self.kickoffs: dict[int, dict[str, Any]] = {}
         self.launches: list[dict[str, Any]] = []
         self.lookups: list[str] = []
+        self.probes = 0
+        #: The server is unreachable: every request is refused (not sent).
+        self.down = False
+        #: Launches applied later (the lookup race): (commit time, name, kickoff).
+        self.late_commits: list[tuple[float, str, dict[str, Any]]] = []
+        #: Seconds after a "drop_commit_later" answer before the workflow exists.
+        self.commit_delay = 0.0
         self.script: Script = always_ok
         self.lookup_error: PneumaticError | None = None
         self.latency = 0.0
@@ -70,6 +80,14 @@ class FakeServer:
         #: The caller is no admin template owner: ``GET /templates/<id>`` answers 403.
         self.detail_forbidden = False
         self.spec_fetches = 0
+
+    def commit_due(self) -> None:
+        """Apply the late commits whose time has come."""
+        now = anyio.current_time()
+        due = [c for c in self.late_commits if c[0] <= now]
+        self.late_commits = [c for c in self.late_commits if c[0] > now]
+        for _, name, kickoff in due:
+            self.create(name, kickoff)
 
     def create(self, name: str, kickoff: dict[str, Any]) -> Workflow:
         workflow_id = len(self.workflows) + 1
@@ -90,7 +108,17 @@ class FakeServer:
             )
         )
         self.kickoffs[workflow_id] = kickoff
-        return Workflow(id=workflow_id, name=name, status=0, date_created_tsp=created)
+        output = [
+            TaskField(id=100 + i, api_name=key, name=key, type="string", value=str(value))
+            for i, (key, value) in enumerate(kickoff.items())
+        ]
+        return Workflow(
+            id=workflow_id,
+            name=name,
+            status=0,
+            date_created_tsp=created,
+            kickoff=WorkflowKickoff(id=workflow_id, output=output),
+        )
 
 
 class _Templates:
@@ -144,6 +172,10 @@ class _Templates:
         server = self._server
         assert template_id == server.template_id
         assert validate is False
+        if server.down:
+            raise APIConnectionError(
+                "ConnectError", method="POST", path=PATH, may_have_been_sent=False
+            )
         body = {"kickoff": kickoff, "name": name, "is_urgent": is_urgent, "due_date": due_date}
         server.launches.append(body)
         if server.latency:
@@ -162,6 +194,22 @@ class _Templates:
         if answer == "ok":
             assert workflow is not None
             return workflow
+        if answer == "untrusted":  # 200 with a workflow that is not this launch's
+            return Workflow(
+                id=10_000 + attempt,
+                name="Someone else's",
+                status=0,
+                date_created_tsp=datetime.now(UTC),
+            )
+        if answer == "drop_commit_later":  # dropped now, committed commit_delay seconds later
+            body_name = name if isinstance(name, str) else ""
+            server.late_commits.append(
+                (anyio.current_time() + server.commit_delay, body_name, dict(kickoff))
+            )
+            cause = APIConnectionError("RemoteProtocolError", method="POST", path=path)
+            raise AmbiguousOutcomeError(
+                "outcome unknown", method="POST", path=path, attempts=1, cause=cause
+            )
         if answer == "ambiguous":
             server_error = InternalServerError(
                 "Server Error (500)", status_code=500, method="POST", path=path
@@ -192,7 +240,9 @@ class _Templates:
                 "throttled", retry_after=0.0, status_code=429, method="POST", path=path
             )
         if answer == "not_sent":
-            raise APIConnectionError("ConnectError", method="POST", path=path, attempts=4)
+            raise APIConnectionError(
+                "ConnectError", method="POST", path=path, may_have_been_sent=False
+            )
         raise AssertionError(answer)
 
 
@@ -224,12 +274,18 @@ class _Workflows:
         self,
         *,
         template_id: int,
-        search: str,
-        fields: Any,
+        search: str = "",
+        fields: Any = None,
         page_size: int,
         max_items: int,
     ) -> AsyncIterator[WorkflowListItem]:
         server = self._server
+        if server.down:
+            raise APIConnectionError("ConnectError", method="GET", path="/workflows")
+        server.commit_due()
+        if not search:  # the outage probe: any answer will do
+            server.probes += 1
+            return _Listing(list)
         server.lookups.append(search)
 
         def produce() -> list[WorkflowListItem]:
@@ -283,6 +339,8 @@ class FakeClient:
     ) -> None:
         self.server = server or FakeServer()
         self.retry_policy = retry_policy or RetryPolicy(initial_backoff=0.0, max_backoff=0.0)
+        #: No read timeout to speak of: the second lookup after a dropped answer does not wait.
+        self.timeout = httpx.Timeout(0.0)
 
         def token_of(body: dict[str, Any]) -> str:
             if token_field is not None:

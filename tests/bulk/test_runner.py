@@ -27,6 +27,7 @@ from pneumatic_async.bulk import (
 from pneumatic_async.bulk import launcher as launcher_module
 from pneumatic_async.bulk import runner as runner_module
 from pneumatic_async.bulk.journal import Binding, ItemState
+from pneumatic_async.bulk.results import NotLaunchedError
 from pneumatic_async.bulk.sqlite_journal import Journal
 from pneumatic_async.bulk.tokens import NAME_LIMIT
 from pneumatic_async.errors import (
@@ -74,7 +75,7 @@ def tokens_of(server: FakeServer) -> Counter[str]:
 
 async def test_results_in_input_order_with_tokens_in_names() -> None:
     client = FakeClient()
-    results = await launch(client, items(40), concurrency=6)
+    results = await launch(client, items(40), concurrency=6, keep_workflows=True)
     assert [r.index for r in results] == list(range(40))
     assert all(r.status == "launched" and r.attempts == 1 for r in results)
     assert len(client.server.workflows) == 40
@@ -132,7 +133,7 @@ async def test_token_survives_a_long_name() -> None:
 async def test_ambiguous_answer_after_creation_is_reconciled_not_resent() -> None:
     client = FakeClient()
     client.server.script = lambda item, attempt: (True, "ambiguous") if item == 3 else (True, "ok")
-    results = await launch(client, items(6), concurrency=3)
+    results = await launch(client, items(6), concurrency=3, keep_workflows=True)
     assert [r.status for r in results] == ["launched"] * 3 + ["reconciled"] + ["launched"] * 2
     assert len(client.server.workflows) == 6
     assert len(client.server.launches) == 6  # item 3 was not sent twice
@@ -157,9 +158,15 @@ async def test_unknown_outcome_not_applied_is_sent_again_after_a_lookup(answer: 
     client.server.script = script
     results = await launch(client, items(3))
     assert [r.status for r in results] == ["launched"] * 3
-    assert results[1].attempts == 2
-    assert client.server.lookups == [results[1].token]
     assert tokens_of(client.server) == Counter({r.token: 1 for r in results})
+    assert len(client.server.launches) == 4
+    if answer == "not_sent":  # the request never left: nothing to look up, no attempt spent
+        assert (results[1].attempts, results[1].lookups, results[1].resent) == (1, 0, 0)
+        assert client.server.lookups == []
+    else:  # looked up twice, then sent again: counted as a re-send, not a clean launch
+        assert (results[1].attempts, results[1].lookups, results[1].resent) == (2, 2, 1)
+        assert client.server.lookups == [results[1].token] * 2
+    assert all((r.lookups, r.resent) == (0, 0) for r in (results[0], results[2]))
 
 
 @pytest.mark.parametrize("answer", ["drop", "undecodable"])
@@ -203,10 +210,12 @@ async def test_attempts_are_bounded_by_the_clients_retry_policy() -> None:
     client.server.script = lambda item, attempt: (False, "ambiguous")
     [result] = await launch(client, items(1))
     assert result.status == "failed"
-    assert isinstance(result.error, AmbiguousOutcomeError)
-    assert result.attempts == 3
+    assert isinstance(result.error, NotLaunchedError)
+    assert isinstance(result.error.last_error, AmbiguousOutcomeError)
+    assert "AmbiguousOutcomeError" in str(result.error)  # the failure's class is named
+    assert (result.attempts, result.lookups, result.resent) == (3, 6, 2)
     assert len(client.server.launches) == 3
-    assert len(client.server.lookups) == 3  # every re-send was preceded by a lookup
+    assert len(client.server.lookups) == 6  # two lookups before every re-send and at the end
     assert client.server.workflows == []
 
     client = FakeClient(retry_policy=policy)
@@ -214,6 +223,7 @@ async def test_attempts_are_bounded_by_the_clients_retry_policy() -> None:
     [result] = await launch(client, items(1))
     assert isinstance(result.error, RateLimitError)
     assert result.attempts == 3
+    assert client.server.lookups == []  # a 429 is not applied: nothing to look up
 
 
 async def test_failed_lookup_leaves_the_item_unresolved_and_a_resume_settles_it(
@@ -570,7 +580,8 @@ async def test_resume_after_due_dates_passed_settles_without_relaunching(
     assert [p.field for p in second[2].error.problems] == ["due_date"]
     assert len(client.server.launches) == 4  # nothing sent again
     assert len(client.server.workflows) == 3
-    assert client.server.lookups.count(first[2].token) == 2  # looked up, not re-sent
+    # looked up (failing) in the first run, twice on resume (not found: invalid now), never re-sent
+    assert client.server.lookups.count(first[2].token) == 3
 
     # never-attempted invalid items still block the run
     fresh = tmp_path / "fresh.db"

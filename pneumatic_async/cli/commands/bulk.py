@@ -48,7 +48,12 @@ __all__ = [
     "register",
 ]
 
-STATUSES = ("launched", "reconciled", "resumed", "failed", "invalid")
+STATUSES = ("launched", "reconciled", "resent", "resumed", "failed", "invalid")
+#: How the summary table names each count.
+LABELS = {
+    "reconciled": "reconciled (found by lookup)",
+    "resent": "re-sent after a negative lookup",
+}
 
 
 def register(commands: argparse._SubParsersAction[Parser], common: Parser) -> None:
@@ -115,6 +120,7 @@ class BulkSummary:
     total: int
     launched: int
     reconciled: int
+    resent: int
     resumed: int
     failed: int
     invalid: int
@@ -283,6 +289,7 @@ async def bulk_run(ctx: Context, args: argparse.Namespace) -> int:
         total=len(ordered),
         launched=counts["launched"],
         reconciled=counts["reconciled"],
+        resent=sum(1 for r in ordered if r.resent),
         resumed=counts["resumed"],
         failed=counts["failed"],
         invalid=counts["invalid"],
@@ -302,6 +309,9 @@ async def bulk_run(ctx: Context, args: argparse.Namespace) -> int:
                         "status": r.status,
                         "workflow_id": r.workflow_id,
                         "token": r.token,
+                        "attempts": r.attempts,
+                        "lookups": r.lookups,
+                        "resent": r.resent,
                         "error": error_text(r),
                     }
                     for r in ordered
@@ -320,7 +330,11 @@ def _print_summary(
     out.line(f"bulk-run of template {summary.template_id} from {summary.source}")
     out.table(
         ["status", Column("items", numeric=True)],
-        [(status, getattr(summary, status)) for status in STATUSES if getattr(summary, status)],
+        [
+            (LABELS.get(status, status), getattr(summary, status))
+            for status in STATUSES
+            if getattr(summary, status)
+        ],
     )
     out.line(
         f"{summary.total} item(s) in {summary.elapsed_s:.2f} s "
