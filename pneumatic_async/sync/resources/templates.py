@@ -15,6 +15,7 @@ from typing import Any
 from pneumatic_async import NOT_GIVEN
 from pneumatic_async._types import NotGiven
 from pneumatic_async.bulk.items import LaunchItem
+from pneumatic_async.bulk.journal import JournalStore
 from pneumatic_async.bulk.results import LaunchResult, Progress
 from pneumatic_async.bulk.templates import Templates as _AsyncTemplates
 from pneumatic_async.fields import FieldSpec
@@ -186,11 +187,14 @@ class Templates(SyncResource[_AsyncTemplates]):
         *,
         concurrency: int = 20,
         token_field: str | None = None,
-        journal: str | PathLike[str] | None = None,
+        journal: str | PathLike[str] | JournalStore | None = None,
         skip_invalid: bool = False,
         rate_limit: float | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         validate: bool = True,
+        lookup_delay: float | None = None,
+        outage_timeout: float = 300.0,
+        keep_workflows: bool = False,
     ) -> builtins.list[LaunchResult]:
         """Launch one workflow per item, each exactly once; results in input order.
 
@@ -215,6 +219,9 @@ class Templates(SyncResource[_AsyncTemplates]):
                 rate_limit=rate_limit,
                 on_progress=on_progress,
                 validate=validate,
+                lookup_delay=lookup_delay,
+                outage_timeout=outage_timeout,
+                keep_workflows=keep_workflows,
             )
         )
 
@@ -225,11 +232,14 @@ class Templates(SyncResource[_AsyncTemplates]):
         *,
         concurrency: int = 20,
         token_field: str | None = None,
-        journal: str | PathLike[str] | None = None,
+        journal: str | PathLike[str] | JournalStore | None = None,
         skip_invalid: bool = False,
         rate_limit: float | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         validate: bool = True,
+        lookup_delay: float | None = None,
+        outage_timeout: float = 300.0,
+        keep_workflows: bool = False,
     ) -> SyncStream[LaunchResult]:
         """Like :meth:`run_many`, yielding results as they complete.
 
@@ -248,5 +258,8 @@ class Templates(SyncResource[_AsyncTemplates]):
                 rate_limit=rate_limit,
                 on_progress=on_progress,
                 validate=validate,
+                lookup_delay=lookup_delay,
+                outage_timeout=outage_timeout,
+                keep_workflows=keep_workflows,
             )
         )
