@@ -17,7 +17,7 @@ from typing import Any, Final
 from pneumatic_async import _json
 from pneumatic_async.errors import FieldProblem, InvalidValuesError
 
-__all__ = ["INT_LIMIT", "check_encodable", "unencodable"]
+__all__ = ["INT_LIMIT", "check_encodable", "sendable", "unencodable"]
 
 #: Integers are sent exactly up to 64 bits (what JSON parsers and the server's columns hold).
 INT_LIMIT: Final = 2**63
@@ -35,8 +35,22 @@ def unencodable(value: Any) -> str | None:
     return None
 
 
+def sendable(values: Mapping[Any, Any]) -> bool:
+    """True when every value can be sent (one pass of the encoder over the whole mapping; call
+    :func:`unencodable` per value to find out why not)."""
+    if any(_walk(value, 0) is not None for value in values.values()):
+        return False
+    try:
+        _json.dumps(values)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
+
+
 def check_encodable(values: Mapping[Any, Any], *, item: int | None = None) -> None:
     """Raise :class:`InvalidValuesError` with one problem per value that cannot be sent."""
+    if sendable(values):
+        return
     problems = [
         FieldProblem(field=str(key), message=message, item=item)
         for key, value in values.items()

@@ -45,10 +45,11 @@ class FieldSpec:
     is_required: bool
     selections: tuple[Selection, ...] = ()
     dataset: int | None = None
+    #: The value texts of the field's selections (computed once).
+    choice_values: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
 
-    @property
-    def choice_values(self) -> tuple[str, ...]:
-        """The value texts of the field's selections."""
+    @choice_values.default
+    def _choice_values(self) -> tuple[str, ...]:
         return tuple(selection.value for selection in self.selections)
 
 

@@ -53,7 +53,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
-from pneumatic_async._encodable import unencodable
+from pneumatic_async._encodable import sendable, unencodable
 from pneumatic_async.errors import FieldProblem, InvalidValuesError
 from pneumatic_async.fields import (
     FieldSpec,
@@ -420,10 +420,11 @@ def encode_values(
             encoded[key] = _encode(spec, value, emails)
         except _Invalid as exc:
             problems.append(FieldProblem(field=key, message=str(exc), item=item))
-            continue
-        not_sendable = unencodable(encoded[key])
-        if not_sendable is not None:
-            problems.append(FieldProblem(field=key, message=not_sendable, item=item))
+    if not sendable(encoded):  # rare: find the values the JSON encoder refuses, one by one
+        for key, value in encoded.items():
+            not_sendable = unencodable(value)
+            if not_sendable is not None:
+                problems.append(FieldProblem(field=key, message=not_sendable, item=item))
     if check_required:
         for spec in spec_list:
             if spec.is_required and spec.api_name not in values:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-import math
-import time
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from pneumatic_async._protocol.launch import run_option_problems
 from pneumatic_async.errors import FieldProblem
 
 __all__ = ["LaunchItem", "check_item", "fingerprint", "normalize_items"]
@@ -77,54 +76,19 @@ def normalize_items(items: Iterable[LaunchItem | Mapping[str, Any]]) -> list[Lau
 def check_item(item: LaunchItem, index: int, *, now: float | None = None) -> list[FieldProblem]:
     """Problems in an item's run options (not its kickoff values), as the server would see them.
 
-    Checks: kickoff keys are strings, ``name`` is a non-blank string, ``is_urgent`` a bool,
-    ``due_date`` an epoch number or ``datetime`` later than ``now`` (the server rejects due dates
-    in the past: "Due date should be greater than current.").
+    Checks: kickoff keys are strings, and the run options as
+    :func:`~pneumatic_async._protocol.launch.run_option_problems` checks them for every launch.
     """
-    problems: list[FieldProblem] = []
-    # Items may come from untyped input (files, JSON): check the runtime types.
-    keys: list[Any] = list(item.kickoff)
-    name: Any = item.name
-    is_urgent: Any = item.is_urgent
-    for key in keys:
-        if not isinstance(key, str):
-            problems.append(
-                FieldProblem(field=repr(key), message="kickoff keys must be strings", item=index)
-            )
-    if name is not None:
-        if not isinstance(name, str):
-            problems.append(
-                FieldProblem(field="name", message="the name must be a string", item=index)
-            )
-        elif not name.strip():
-            problems.append(
-                FieldProblem(field="name", message="This field may not be blank.", item=index)
-            )
-    if is_urgent is not None and not isinstance(is_urgent, bool):
-        problems.append(
-            FieldProblem(field="is_urgent", message="is_urgent must be true or false", item=index)
-        )
-    if item.due_date is not None:
-        problem = _due_date_problem(item.due_date, time.time() if now is None else now)
-        if problem is not None:
-            problems.append(FieldProblem(field="due_date", message=problem, item=index))
+    keys: list[Any] = list(item.kickoff)  # items may come from untyped input (files, JSON)
+    problems = [
+        FieldProblem(field=repr(key), message="kickoff keys must be strings", item=index)
+        for key in keys
+        if not isinstance(key, str)
+    ]
+    problems += run_option_problems(
+        name=item.name, is_urgent=item.is_urgent, due_date=item.due_date, now=now, item=index
+    )
     return problems
-
-
-def _due_date_problem(value: Any, now: float) -> str | None:
-    if isinstance(value, datetime):
-        from pneumatic_async.values import epoch_seconds
-
-        seconds = float(epoch_seconds(value))  # a naive datetime is UTC, as in values/run
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-        if not math.isfinite(seconds):
-            return "the due date must be a finite number of epoch seconds"
-    else:
-        return "the due date must be a datetime or epoch seconds"
-    if seconds <= now:
-        return "Due date should be greater than current."
-    return None
 
 
 def _canonical(value: Any) -> Any:

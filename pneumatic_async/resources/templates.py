@@ -20,7 +20,6 @@ Real-server facts this is built on (``contract.md`` §5):
 from __future__ import annotations
 
 import builtins
-import time
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -28,8 +27,9 @@ from typing import TYPE_CHECKING, Any, Final
 from pneumatic_async import values as _values
 from pneumatic_async._encodable import check_encodable
 from pneumatic_async._ids import object_id
+from pneumatic_async._protocol.launch import launch_body, run_option_problems
 from pneumatic_async._types import NOT_GIVEN, NotGiven
-from pneumatic_async.errors import FieldProblem, InvalidValuesError, PermissionDeniedError
+from pneumatic_async.errors import InvalidValuesError, PermissionDeniedError
 from pneumatic_async.models.templates import (
     NewTemplate,
     Template,
@@ -60,24 +60,6 @@ def _bool_param(value: bool | NotGiven) -> str | None:
 
 def _str_param(value: str | NotGiven) -> str | None:
     return None if isinstance(value, NotGiven) else value
-
-
-def _due_date_problem(due_date: object) -> str | None:
-    """Why ``due_date`` cannot be sent (``None``: it can)."""
-    if due_date is None or isinstance(due_date, NotGiven):
-        return None
-    try:
-        seconds = _values.epoch_seconds(due_date)  # type: ignore[arg-type]
-    except (TypeError, ValueError) as exc:
-        return str(exc)
-    if seconds <= time.time():
-        return "Due date should be greater than current."
-    return None
-
-
-def _due_date_tsp(due_date: datetime | date | float | None) -> int | float | None:
-    """The ``due_date_tsp`` body value for a ``due_date`` argument (``None`` stays null)."""
-    return None if due_date is None else _values.epoch_seconds(due_date)
 
 
 class Templates(Resource):
@@ -270,54 +252,42 @@ class Templates(Resource):
         ``run_many`` for launches that must happen exactly once.
         """
         template_id = object_id(template_id, "template_id")
-        body: dict[str, Any] = {}
+        ancestor = (
+            None
+            if isinstance(ancestor_task_id, NotGiven)
+            else object_id(ancestor_task_id, "ancestor_task_id")
+        )
+        encoded: Mapping[str, Any] | None = kickoff
         if validate:
-            body = await self._checked_run_body(
+            encoded = await self._checked_kickoff(
                 template_id, kickoff, name=name, is_urgent=is_urgent, due_date=due_date
             )
         elif kickoff is not None:
             check_encodable(kickoff)
-            body["kickoff"] = dict(kickoff)
-        if not isinstance(name, NotGiven):
-            body["name"] = name
-        if not isinstance(is_urgent, NotGiven):
-            body["is_urgent"] = is_urgent
-        if not isinstance(due_date, NotGiven):
-            body["due_date_tsp"] = _due_date_tsp(due_date)
-        if not isinstance(ancestor_task_id, NotGiven):
-            body["ancestor_task_id"] = object_id(ancestor_task_id, "ancestor_task_id")
+        body = launch_body(
+            kickoff=encoded,
+            name=name,
+            is_urgent=is_urgent,
+            due_date=due_date,
+            ancestor_task_id=ancestor,
+        )
         return await self._post(f"/templates/{template_id}/run", Workflow, json=body)
 
-    async def _checked_run_body(
+    async def _checked_kickoff(
         self,
         template_id: int,
         kickoff: Mapping[str, Any] | None,
         *,
-        name: str | NotGiven,
-        is_urgent: bool | NotGiven,
+        name: object,
+        is_urgent: object,
         due_date: object,
-    ) -> dict[str, Any]:
-        """``{"kickoff": encoded}`` after checking the kickoff and the run options."""
-        problems: builtins.list[FieldProblem] = []
-        # Runtime checks: values may come from untyped input (files, JSON).
-        given_name: object = name
-        given_urgency: object = is_urgent
-        if not isinstance(given_name, NotGiven):
-            if not isinstance(given_name, str):
-                problems.append(FieldProblem(field="name", message="the name must be a string"))
-            elif not given_name.strip():
-                problems.append(FieldProblem(field="name", message="This field may not be blank."))
-        if not isinstance(given_urgency, NotGiven | bool):
-            problems.append(
-                FieldProblem(field="is_urgent", message="is_urgent must be True or False")
-            )
-        due_problem = _due_date_problem(due_date)
-        if due_problem is not None:
-            problems.append(FieldProblem(field="due_date", message=due_problem))
+    ) -> dict[str, Any] | None:
+        """The encoded kickoff, after checking it and the run options (every problem at once)."""
+        problems = run_option_problems(name=name, is_urgent=is_urgent, due_date=due_date)
         specs = await self.kickoff_specs(template_id)
         raw = dict(kickoff) if kickoff is not None else {}
         user_ids = _values.user_ids_in(specs, raw)
-        emails = await Users(self._client).emails_by_id(user_ids)
+        emails = await Users(self._client).emails_by_id(user_ids) if user_ids else {}
         encoded: dict[str, Any] = {}
         try:
             encoded = _values.encode_values(specs, raw, check_required=True, user_emails=emails)
@@ -325,7 +295,7 @@ class Templates(Resource):
             problems.extend(exc.problems)
         if problems:
             raise InvalidValuesError(problems)
-        return {"kickoff": encoded} if kickoff is not None else {}
+        return encoded if kickoff is not None else None
 
     async def kickoff_specs(
         self, template_id: int, *, refresh: bool = False

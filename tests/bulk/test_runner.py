@@ -557,11 +557,11 @@ async def test_resume_after_due_dates_passed_settles_without_relaunching(
 ) -> None:
     from types import SimpleNamespace
 
-    from pneumatic_async.bulk import items as items_module
+    from pneumatic_async._protocol import launch as launch_module
 
     journal = tmp_path / "late.db"
     now = 1_900_000_000.0
-    monkeypatch.setattr(items_module, "time", SimpleNamespace(time=lambda: now))
+    monkeypatch.setattr(launch_module, "time", SimpleNamespace(time=lambda: now))
     batch = [LaunchItem({"client": str(i)}, name=f"L{i}", due_date=now + 1000) for i in range(4)]
     client = FakeClient()
     outcomes = {1: (True, "ambiguous"), 2: (False, "ambiguous")}
