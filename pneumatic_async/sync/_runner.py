@@ -54,7 +54,7 @@ _STREAM_BUFFER = 16
 class _Waiter:
     """One call on the asyncio path: the caller blocks on ``lock`` until the task is done."""
 
-    __slots__ = ("error", "lock", "task", "value")
+    __slots__ = ("done", "error", "lock", "task", "value")
 
     def __init__(self) -> None:
         self.lock = allocate_lock()
@@ -62,6 +62,7 @@ class _Waiter:
         self.task: asyncio.Future[Any] | None = None
         self.value: Any = None
         self.error: BaseException | None = None
+        self.done = False
 
     def start(self, func: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> None:
         """In the loop thread: start the task (``finish`` releases the caller)."""
@@ -69,7 +70,7 @@ class _Waiter:
             self.task = task = asyncio.ensure_future(func(*args))
         except BaseException as exc:
             self.error = exc
-            self.lock.release()
+            self._release()
             return
         task.add_done_callback(self.finish)
 
@@ -80,20 +81,29 @@ class _Waiter:
             self.error = task.exception()
             if self.error is None:
                 self.value = task.result()
+        self._release()
+
+    def _release(self) -> None:
+        self.done = True
         self.lock.release()
 
     def cancel(self) -> None:
-        """In the loop thread: cancel the task (after an interrupt of the caller)."""
+        """In the loop thread, after an interrupt of the caller: cancel the task, or release
+        the caller at once when the task was never started (the interrupt came first)."""
         if self.task is not None:
             self.task.cancel()
+        elif not self.done:
+            self.error = PneumaticError("the call was cancelled")
+            self._release()
 
 
 class _Call:
     """The loop-side state of one call: its cancel scope and whether it finished."""
 
-    __slots__ = ("done", "finished", "scope")
+    __slots__ = ("cancelled", "done", "finished", "scope")
 
     def __init__(self) -> None:
+        self.cancelled = False
         self.scope: anyio.CancelScope | None = None
         self.finished = False
         self.done: anyio.Event | None = None
@@ -101,6 +111,8 @@ class _Call:
 
 async def _guarded(call: _Call, func: Callable[..., Awaitable[T]], args: tuple[Any, ...]) -> T:
     with anyio.CancelScope() as scope:
+        if call.cancelled:  # interrupted before it started
+            scope.cancel()
         call.scope = scope
         try:
             return await func(*args)
@@ -112,6 +124,7 @@ async def _guarded(call: _Call, func: Callable[..., Awaitable[T]], args: tuple[A
 
 
 async def _cancel(call: _Call) -> None:
+    call.cancelled = True
     if call.finished or call.scope is None:
         return
     call.done = anyio.Event()
@@ -203,14 +216,16 @@ class Runner:
         try:
             # A fresh context: the caller's says which async library its own thread runs, if any.
             loop.call_soon_threadsafe(waiter.start, func, args, context=Context())
-        except RuntimeError:  # the loop is closed
-            raise PneumaticError("this client is closed") from None
-        try:
             waiter.lock.acquire()
-        except BaseException:  # KeyboardInterrupt (or another signal's exception)
-            with suppress(RuntimeError):
-                loop.call_soon_threadsafe(waiter.cancel)
-            waiter.lock.acquire(timeout=_CANCEL_GRACE)
+        except RuntimeError as exc:
+            if not loop.is_closed():
+                raise
+            raise PneumaticError("this client is closed") from exc
+        except BaseException:  # KeyboardInterrupt, wherever it hit since the call was scheduled
+            if not waiter.done:
+                with suppress(RuntimeError):
+                    loop.call_soon_threadsafe(waiter.cancel)
+                waiter.lock.acquire(timeout=_CANCEL_GRACE)
             raise
         if waiter.error is not None:
             raise waiter.error
