@@ -5,5 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-for module in ("benchmarks.overhead", "benchmarks.bulk_launch"):
+for module in (
+    "benchmarks.overhead",
+    "benchmarks.bulk_launch",
+    "benchmarks.decode",
+    "benchmarks.paginate",
+):
     subprocess.run([sys.executable, "-m", module, "--write"], check=True)

@@ -75,11 +75,11 @@ class RawResponse:
 
 
 def structure(data: Any, cls: type[T], *, method: str, path: str) -> T:
-    """Decode JSON data into ``cls``, naming the request in a ``ResponseValidationError``."""
+    """Decode a body the SDK owns into ``cls`` (a page in place); errors name the request."""
     from pneumatic_async._converter import structure as convert
 
     try:
-        return convert(data, cls)
+        return convert(data, cls, consume=True)
     except ResponseValidationError as exc:
         exc.method, exc.path = method, path
         raise

@@ -38,6 +38,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_unstructure_fn, override
 
+from pneumatic_async._fast_structure import FastStructure
 from pneumatic_async.errors import ResponseValidationError
 
 __all__ = ["converter", "structure", "unstructure"]
@@ -408,12 +409,12 @@ def _describe(exc: BaseException, data: Any, path: list[str | int]) -> tuple[lis
     return path, str(exc) or type(exc).__name__
 
 
-def structure(data: Any, cls: type[T]) -> T:
-    """Decode JSON-shaped ``data`` into ``cls`` (a model class, or e.g. ``list[Model]``).
+#: Generated per-class functions tried before the detailed hooks (see ``_fast_structure``).
+_fast = FastStructure(converter.get_structure_hook)
 
-    Raises :class:`~pneumatic_async.errors.ResponseValidationError` naming the JSON path of the
-    first value that does not fit.
-    """
+
+def _detailed(data: Any, cls: Any, model: Any, prefix: list[str | int]) -> Any:
+    """cattrs' detailed path: the value, or a ``ResponseValidationError`` naming the field."""
     try:
         return converter.structure(data, cls)
     except StructureHandlerNotFoundError:
@@ -422,8 +423,41 @@ def structure(data: Any, cls: type[T]) -> T:
         path, leaf = _first_failure(exc)
         path, message = _describe(leaf, data, path)
         raise ResponseValidationError(
-            message, field_path=_format_path(path), model=_type_name(cls)
+            message, field_path=_format_path([*prefix, *path]), model=_type_name(model)
         ) from exc
+
+
+def _structure_in_place(items: list[Any], cls: Any) -> list[Any]:
+    """Decode a list item by item into itself: each raw item is released once decoded."""
+    elem = get_args(cls)[0]
+    hook = _fast.hook(elem)
+    for index in range(len(items)):
+        item = items[index]
+        try:
+            items[index] = hook(item)
+        except Exception:
+            items[index] = _detailed(item, elem, cls, [index])
+    return items
+
+
+def structure(data: Any, cls: type[T], *, consume: bool = False) -> T:
+    """Decode JSON-shaped ``data`` into ``cls`` (a model class, or e.g. ``list[Model]``).
+
+    Raises :class:`~pneumatic_async.errors.ResponseValidationError` naming the JSON path of the
+    first value that does not fit.
+
+    ``consume=True`` says ``data`` is the caller's to give away (a freshly parsed body): a list is
+    then decoded into itself, each raw item released as soon as it is decoded, so the raw and the
+    decoded trees are never alive whole at the same time (after an error, ``data`` is left
+    half-decoded). Without it, ``data`` is left untouched.
+    """
+    if consume and data.__class__ is list and get_origin(cls) is list and get_args(cls):
+        return _structure_in_place(data, cls)  # type: ignore[return-value]
+    try:
+        return _fast.hook(cls)(data)  # type: ignore[no-any-return]
+    except Exception:
+        pass  # the body does not fit the fast path: the detailed path decides, and explains
+    return _detailed(data, cls, cls, [])  # type: ignore[no-any-return]
 
 
 def unstructure(obj: Any) -> Any:
