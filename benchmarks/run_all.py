@@ -10,5 +10,6 @@ for module in (
     "benchmarks.bulk_launch",
     "benchmarks.decode",
     "benchmarks.paginate",
+    "benchmarks.import_time",
 ):
     subprocess.run([sys.executable, "-m", module, "--write"], check=True)

@@ -19,7 +19,8 @@ HEAVY = [
     "rich",
     "click",
     "starlette",
-    "pneumatic_async._client",
+    "pneumatic_async.client",
+    "pneumatic_async._base_client",
     "pneumatic_async._converter",
     "pneumatic_async.models",
     "pneumatic_async.events",
@@ -43,7 +44,7 @@ def test_a_plain_import_loads_nothing_heavy() -> None:
 
 def test_importing_the_client_does_not_load_events_models_or_cli_libraries() -> None:
     loaded = _loaded_after("from pneumatic_async import Pneumatic")
-    assert "pneumatic_async._client" in loaded
+    assert "pneumatic_async.client" in loaded
     assert "httpx" in loaded
     unwanted = [
         "pneumatic_async.events",
