@@ -50,10 +50,13 @@ class Pacer:
             self._next_slot = start + self._interval
         return start - now
 
-    async def wait(self) -> None:
-        """Wait until this request may be sent."""
+    async def wait(self, limit: float | None = None) -> bool:
+        """Wait until this request may be sent; ``False`` (at once) if that is over ``limit`` s."""
         if not self._interval and self._paused_until == 0.0:
-            return
+            return True
         delay = self.reserve(self._clock())
+        if limit is not None and delay > limit:
+            return False
         if delay > 0:
             await anyio.sleep(delay)
+        return True

@@ -28,7 +28,6 @@ from typing import Any
 
 import aiohttp
 import httpx
-from yarl import URL
 
 from pneumatic_async.errors import ResponseTooLargeError
 
@@ -38,26 +37,31 @@ __all__ = ["WRITER_STOP_TIMEOUT", "AiohttpTransport"]
 WRITER_STOP_TIMEOUT = 5.0
 
 
+def _mapped(exc: BaseException, request: httpx.Request | None) -> BaseException:
+    """The ``httpx`` exception telling the truth about an aiohttp failure (table above)."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(str(exc), request=request)
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(str(exc) or "connect timed out", request=request)
+    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+        return httpx.ReadTimeout(str(exc) or "read timed out", request=request)
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return httpx.RemoteProtocolError(
+            "Server disconnected without sending a complete response.", request=request
+        )
+    if isinstance(exc, aiohttp.InvalidURL):
+        return httpx.UnsupportedProtocol(str(exc), request=request)
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientOSError):
+        return httpx.ReadError(str(exc), request=request)
+    return httpx.RemoteProtocolError(str(exc), request=request)
+
+
 @contextlib.contextmanager
 def _mapped_errors(request: httpx.Request | None) -> Iterator[None]:
     try:
         yield
-    except aiohttp.ClientConnectorError as exc:
-        raise httpx.ConnectError(str(exc), request=request) from exc
-    except aiohttp.ConnectionTimeoutError as exc:
-        raise httpx.ConnectTimeout(str(exc) or "connect timed out", request=request) from exc
-    except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-        raise httpx.ReadTimeout(str(exc) or "read timed out", request=request) from exc
-    except aiohttp.ServerDisconnectedError as exc:
-        raise httpx.RemoteProtocolError(
-            "Server disconnected without sending a complete response.", request=request
-        ) from exc
-    except aiohttp.InvalidURL as exc:
-        raise httpx.UnsupportedProtocol(str(exc), request=request) from exc
-    except (aiohttp.ClientPayloadError, aiohttp.ClientOSError) as exc:
-        raise httpx.ReadError(str(exc), request=request) from exc
-    except aiohttp.ClientError as exc:
-        raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise _mapped(exc, request) from exc
 
 
 class _ResponseStream(httpx.AsyncByteStream):
@@ -163,13 +167,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         headers: dict[str, str],
         content: bytes | None,
         timeout: httpx.Timeout,
+        total: float | None,
         max_bytes: int,
     ) -> tuple[int, Any, bytes]:
         """Send one request with a bytes body and read its answer: ``(status, headers, body)``.
 
-        The pipeline's cheap path under asyncio: no ``httpx.Request``/``Response`` objects. The
-        body is read up to ``max_bytes`` (``ResponseTooLargeError`` past it); failures are the
-        same ``httpx`` exceptions as :meth:`handle_async_request` raises.
+        The pipeline's cheap path under asyncio: no ``httpx.Request``/``Response`` objects.
+        ``total`` bounds the whole exchange, the body included (the call's remaining deadline).
+        The body is read up to ``max_bytes`` (``ResponseTooLargeError`` past it); failures are
+        the same ``httpx`` exceptions as :meth:`handle_async_request` raises.
         """
         session = self._session
         if session is None or session.closed:
@@ -184,10 +190,17 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 sock_connect=connect,
                 sock_read=timeout.read,
             )
-        with _mapped_errors(None):
+        if total is not None:
+            client_timeout = aiohttp.ClientTimeout(
+                total=total,
+                connect=client_timeout.connect,
+                sock_connect=client_timeout.sock_connect,
+                sock_read=client_timeout.sock_read,
+            )
+        try:
             async with session.request(
                 method,
-                URL(url, encoded=True),
+                url,
                 headers=headers,
                 data=content,
                 allow_redirects=False,
@@ -212,3 +225,5 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                         )
                     chunks.append(chunk)
                 return status, response.headers, b"".join(chunks)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _mapped(exc, None) from exc

@@ -31,7 +31,12 @@ from pneumatic_async._pacer import Pacer
 from pneumatic_async.errors import AmbiguousOutcomeError, PneumaticError
 from pneumatic_async.retries import Action, RetryEvent, RetryPolicy, decide, outcome_of
 
-__all__ = ["Attempt", "RetryLoop"]
+__all__ = ["Attempt", "DeadlinePassed", "RetryLoop"]
+
+
+class DeadlinePassed(Exception):
+    """The call's deadline passed (or would pass while waiting): the send step turns this into
+    the typed timeout error."""
 
 
 class Attempt:
@@ -112,6 +117,15 @@ class RetryLoop:
         """How many attempts have started."""
         return self._number
 
+    def remaining(self) -> float | None:
+        """Seconds left before the policy's deadline (``None``: no deadline)."""
+        deadline = self.policy.deadline
+        if deadline is None:
+            return None
+        if self._number == 0:
+            return deadline
+        return deadline - (self._clock() - self._started)
+
     def __aiter__(self) -> RetryLoop:
         return self
 
@@ -122,8 +136,9 @@ class RetryLoop:
             self._started = self._clock()
         elif self._delay > 0:
             await self._sleep(self._delay)  # type: ignore[misc]
-        if self._pacer is not None:
-            await self._pacer.wait()
+        if self._pacer is not None and not await self._pacer.wait(self.remaining()):
+            self._done = True
+            raise DeadlinePassed
         self._number += 1
         return Attempt(self, self._number)
 

@@ -41,21 +41,37 @@ class Limiter:
         """Callers waiting for a slot."""
         return len(self._waiters)
 
-    async def acquire(self) -> None:
-        """Take a slot, waiting for one when all are held."""
+    def try_acquire(self) -> bool:
+        """Take a free slot without waiting; ``False`` when none is free (or others wait)."""
         if self._free and not self._waiters:
             self._free -= 1
-            return
+            return True
+        return False
+
+    async def acquire(self, timeout: float | None = None) -> bool:
+        """Take a slot, waiting for one when all are held; ``False`` if none came in ``timeout``
+        seconds (then no slot is held)."""
+        if self._free and not self._waiters:
+            self._free -= 1
+            return True
         event = anyio.Event()
         self._waiters.append(event)
         try:
-            await event.wait()
+            with anyio.move_on_after(timeout):
+                await event.wait()
         except BaseException:
-            if event.is_set():  # a slot was handed over as we were cancelled: pass it on
-                self.release()
-            else:
-                self._waiters.remove(event)
+            self._give_up(event)
             raise
+        if event.is_set():
+            return True
+        self._give_up(event)
+        return False
+
+    def _give_up(self, event: anyio.Event) -> None:
+        if event.is_set():  # a slot was handed over as we stopped waiting: pass it on
+            self.release()
+        else:
+            self._waiters.remove(event)
 
     def release(self) -> None:
         """Give a slot back (to the longest waiter, if any)."""

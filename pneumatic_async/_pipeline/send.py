@@ -14,8 +14,8 @@ each :class:`Call`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +24,7 @@ import anyio
 from pneumatic_async._http import httpx
 from pneumatic_async._logging import logger, redact
 from pneumatic_async._pacer import Pacer
-from pneumatic_async._pipeline.attempts import RetryLoop
+from pneumatic_async._pipeline.attempts import DeadlinePassed, RetryLoop
 from pneumatic_async._pipeline.exchange import (
     Answer,
     Body,
@@ -168,19 +168,17 @@ class Pipeline:
             self._exchange = self._choose_exchange()
         progress = _Progress()
         deadline = call.policy.deadline
-        if deadline is None:
-            return await self._send_with_retries(call, progress)
-        if self._on_asyncio:
-            scope = asyncio.timeout(deadline)
-            try:
-                async with scope:
-                    return await self._send_with_retries(call, progress)
-            except TimeoutError:
-                if not scope.expired():
-                    raise
-        else:
+        try:
+            if deadline is None or (self._fast is not None and not callable(call.content)):
+                # The cheap path (aiohttp, a bytes body) bounds each wait and each exchange by the
+                # time left (aiohttp's total timeout): a cancel scope would cost more than all the
+                # rest of the pipeline.
+                return await self._send_with_retries(call, progress)
             with anyio.move_on_after(deadline):
                 return await self._send_with_retries(call, progress)
+        except DeadlinePassed:
+            pass
+        assert deadline is not None
         raise _deadline_error(call, progress, deadline)
 
     async def _send_with_retries(self, call: Call, progress: _Progress) -> Answer:
@@ -195,24 +193,26 @@ class Pipeline:
         async for attempt in loop:
             with attempt:
                 progress.attempts = attempt.number
-                answer = await self._send_once(call, progress)
+                answer = await self._send_once(call, progress, loop.remaining())
                 answer.attempts = attempt.number
                 return answer
         raise AssertionError("unreachable: the retry loop ends by returning or raising")
 
-    async def _send_once(self, call: Call, progress: _Progress) -> Answer:
+    async def _send_once(self, call: Call, progress: _Progress, remaining: float | None) -> Answer:
         debug = logger.isEnabledFor(logging.DEBUG)
         if debug:
             logger.debug("%s %s (attempt %d)", call.method, redact(call.path), progress.attempts)
-        await self.limiter.acquire()
+        limiter = self.limiter
+        if not limiter.try_acquire() and not await limiter.acquire(remaining):
+            raise DeadlinePassed
         progress.in_flight = True  # stays set if the deadline interrupts the exchange
         try:
-            answer = await self._exchange_once(call)
+            answer = await self._exchange_once(call, remaining)
         except PneumaticError:
             progress.in_flight = False
             raise
         finally:
-            self.limiter.release()
+            limiter.release()
         progress.in_flight = False
         status = answer.status
         if debug:
@@ -229,9 +229,12 @@ class Pipeline:
             secrets=() if call.key is None else (call.key.reveal(),),
         )
 
-    async def _exchange_once(self, call: Call) -> Answer:
+    async def _exchange_once(self, call: Call, remaining: float | None) -> Answer:
         fast = self._fast
         if fast is not None and not callable(call.content):
+            if remaining is not None and remaining <= 0:
+                raise DeadlinePassed
+            started = time.monotonic()
             try:
                 status, headers, content = await fast.exchange(
                     call.method,
@@ -240,8 +243,13 @@ class Pipeline:
                     headers=call.headers if call.key is None else call.key.authorized(call.headers),
                     content=call.content,
                     timeout=call.timeout,
+                    total=remaining,
                     max_bytes=self.max_response_bytes,
                 )
+            except httpx.TimeoutException as exc:
+                if remaining is not None and time.monotonic() - started >= remaining * 0.999:
+                    raise DeadlinePassed from None  # aiohttp's total timeout: our deadline
+                raise connection_error(exc, method=call.method, path=call.path, key=call.key)  # noqa: B904
             except httpx.TransportError as exc:
                 raise connection_error(exc, method=call.method, path=call.path, key=call.key)  # noqa: B904
             return Answer(status, headers, content)

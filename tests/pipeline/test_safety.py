@@ -398,3 +398,57 @@ async def test_the_key_goes_only_to_the_configured_api() -> None:
     assert "authorization" not in seen["storage.example.com"]
     assert "user-agent" not in seen["storage.example.com"]  # nothing of ours goes elsewhere
     assert seen["api.pneumatic.test"]["authorization"] == f"Bearer {API_KEY}"
+
+
+async def _slow_ok(head: bytes, stream: SocketStream) -> None:
+    await anyio.sleep(2)  # bounded: the test's own deadline ends long before
+    await stream.send(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]")
+
+
+@BOTH_TRANSPORTS
+async def test_the_deadline_bounds_the_wait_for_a_concurrency_slot(
+    kind: str, anyio_backend: str
+) -> None:
+    async with (
+        serve(_slow_ok) as base,
+        Pneumatic(
+            api_key=API_KEY,
+            base_url=base,
+            transport=make_transport(kind, anyio_backend),
+            max_concurrency=1,
+            retry=RetryPolicy(deadline=0.3, initial_backoff=0.0),
+        ) as client,
+    ):
+        slow = client.with_options(retry=RetryPolicy(deadline=None))
+        errors: list[BaseException] = []
+
+        async def second() -> None:
+            try:
+                await client.request("POST", "/templates/1/run", json={})
+            except APITimeoutError as exc:
+                errors.append(exc)
+
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(slow.request, "GET", "/templates")
+                await anyio.wait_all_tasks_blocked()
+                tg.start_soon(second)
+    [error] = errors
+    assert not error.may_have_been_sent  # never left: a launch, yet not ambiguous
+
+
+@BOTH_TRANSPORTS
+async def test_the_deadline_bounds_a_shared_rate_limit_pause(kind: str, anyio_backend: str) -> None:
+    async with (
+        serve() as base,
+        Pneumatic(
+            api_key=API_KEY,
+            base_url=base,
+            transport=make_transport(kind, anyio_backend),
+            retry=RetryPolicy(deadline=0.5),
+        ) as client,
+    ):
+        client._pipeline.pacer.pause(60.0)  # another request's 429 asked everyone to wait
+        with anyio.fail_after(10), pytest.raises(APITimeoutError) as info:
+            await client.request("GET", "/templates")
+    assert "deadline" in str(info.value)
