@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from pneumatic_async import _legacy_forms
 from pneumatic_async import values as _values
 from pneumatic_async._encodable import check_encodable
 from pneumatic_async._ids import object_id
@@ -143,7 +144,8 @@ class Templates(Resource):
           only counts explicit owner roles when it checks that the caller stays an owner);
           the documented ``template_owners: [user ids]`` (ignored by the server) is turned into
           owner entries;
-        * no ``kickoff``: ``{}`` (the server rejects an active template without one).
+        * no ``kickoff``: ``{}`` (the server rejects an active template without one);
+        * the documents' misspelt ``tasks[].checklists[].selecions`` is sent as ``selections``.
 
         Without ``is_active: true`` the server saves an unvalidated draft and returns it as
         stored.
@@ -209,7 +211,7 @@ class Templates(Resource):
                 {"role": "owner", **owner} if isinstance(owner, Mapping) else owner
                 for owner in owners
             ]
-        return body
+        return _legacy_forms.checklist_selections(body)
 
     async def _caller_id(self) -> int:
         """The id of the API key's user (``client.users.me()``), cached per client."""

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
+from pneumatic_async import _legacy_forms
 from pneumatic_async._ids import object_id
 from pneumatic_async._types import NOT_GIVEN, NotGiven
 from pneumatic_async.models.users import Group, User, UserStatus
@@ -51,6 +52,7 @@ class Users(Resource):
         type: str | Sequence[str] | NotGiven = NOT_GIVEN,
         groups: int | Sequence[int] | NotGiven = NOT_GIVEN,
         ordering: str | Sequence[str] | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
         page_size: int = 100,
         max_items: int | None = None,
         offset: int = 0,
@@ -59,8 +61,13 @@ class Users(Resource):
 
         ``status``: ``active``, ``inactive``, ``invited`` (one or several); ``type``: ``user``,
         ``guest``; ``groups``: group ids; ``ordering``: ``first_name``, ``last_name``,
-        ``status`` with an optional ``-`` (default ``last_name``).
+        ``status`` with an optional ``-`` (default ``last_name``). The older documents'
+        ``order="asc"|"desc"`` is taken as ``ordering="last_name"|"-last_name"``.
         """
+        if not isinstance(order, NotGiven):
+            if not isinstance(ordering, NotGiven):
+                raise ValueError("pass ordering= or the documents' order=, not both")
+            ordering = _legacy_forms.users_ordering(order)
         params: dict[str, Any] = {
             "status": _csv(status),
             "type": _csv(type),

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from pneumatic_async import _legacy_forms
 from pneumatic_async import values as _values
 from pneumatic_async._encodable import check_encodable
 from pneumatic_async._ids import object_id, object_ids
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["WorkflowStatusFilter", "Workflows"]
 
 #: The ``status`` filter values of workflow lists (items carry 0/1/3 instead).
-WorkflowStatusFilter = Literal["running", "done", "snoozed"]
+WorkflowStatusFilter = Literal["running", "done", "snoozed", "delayed"]
 
 
 def _csv(value: int | str | Sequence[int] | Sequence[str] | NotGiven) -> str | None:
@@ -107,7 +108,7 @@ class Workflows(Resource):
         ``overdue``. ``page_size`` is at most 1000 (the server's limit).
         """
         params = {
-            "status": _given(status),
+            "status": _legacy_forms.workflow_status(_given(status)),
             "template_id": _csv(
                 template_id
                 if isinstance(template_id, NotGiven)
@@ -161,7 +162,7 @@ class Workflows(Resource):
         """
         params = {
             "template_id": _given(template_id),
-            "status": _given(status),
+            "status": _legacy_forms.workflow_status(_given(status)),
             "fields": _csv(fields),
         }
         return self._paginate(

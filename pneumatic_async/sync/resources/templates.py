@@ -102,7 +102,8 @@ class Templates(SyncResource[_AsyncTemplates]):
           only counts explicit owner roles when it checks that the caller stays an owner);
           the documented ``template_owners: [user ids]`` (ignored by the server) is turned into
           owner entries;
-        * no ``kickoff``: ``{}`` (the server rejects an active template without one).
+        * no ``kickoff``: ``{}`` (the server rejects an active template without one);
+        * the documents' misspelt ``tasks[].checklists[].selecions`` is sent as ``selections``.
 
         Without ``is_active: true`` the server saves an unvalidated draft and returns it as
         stored.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Sequence
 from functools import partial
+from typing import Literal
 
 from pneumatic_async import NOT_GIVEN
 from pneumatic_async._types import NotGiven
@@ -31,6 +32,7 @@ class Users(SyncResource[_AsyncUsers]):
         type: str | Sequence[str] | NotGiven = NOT_GIVEN,
         groups: int | Sequence[int] | NotGiven = NOT_GIVEN,
         ordering: str | Sequence[str] | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
         page_size: int = 100,
         max_items: int | None = None,
         offset: int = 0,
@@ -39,7 +41,8 @@ class Users(SyncResource[_AsyncUsers]):
 
         ``status``: ``active``, ``inactive``, ``invited`` (one or several); ``type``: ``user``,
         ``guest``; ``groups``: group ids; ``ordering``: ``first_name``, ``last_name``,
-        ``status`` with an optional ``-`` (default ``last_name``).
+        ``status`` with an optional ``-`` (default ``last_name``). The older documents'
+        ``order="asc"|"desc"`` is taken as ``ordering="last_name"|"-last_name"``.
         """
         return self._paginate(
             self._async.list(
@@ -47,6 +50,7 @@ class Users(SyncResource[_AsyncUsers]):
                 type=type,
                 groups=groups,
                 ordering=ordering,
+                order=order,
                 page_size=page_size,
                 max_items=max_items,
                 offset=offset,

@@ -34,7 +34,7 @@ class Workflows(SyncResource[_AsyncWorkflows]):
     def list(
         self,
         *,
-        status: Literal["running", "done", "snoozed"] | NotGiven = NOT_GIVEN,
+        status: Literal["running", "done", "snoozed", "delayed"] | NotGiven = NOT_GIVEN,
         template_id: int | Sequence[int] | NotGiven = NOT_GIVEN,
         current_performer: int | Sequence[int] | NotGiven = NOT_GIVEN,
         current_performer_group_ids: int | Sequence[int] | NotGiven = NOT_GIVEN,
@@ -89,7 +89,7 @@ class Workflows(SyncResource[_AsyncWorkflows]):
         self,
         *,
         template_id: int | NotGiven = NOT_GIVEN,
-        status: Literal["running", "done", "snoozed"] | NotGiven = NOT_GIVEN,
+        status: Literal["running", "done", "snoozed", "delayed"] | NotGiven = NOT_GIVEN,
         fields: Sequence[str] | str | NotGiven = NOT_GIVEN,
         page_size: int = 100,
         max_items: int | None = None,
