@@ -3,9 +3,12 @@
 ::
 
     python -m pneumatic_async.testing serve [--host 127.0.0.1] [--port 8000] [--seed 0]
+                                            [--seed-demo]
 
 prints the base URL and the API key, then serves (uvicorn, asyncio) until Ctrl-C. ``--port 0``
 (the default) picks a free port. Webhooks subscribed to by clients are delivered for real.
+``--seed-demo`` adds the demo users, template (id 1) and workflows of
+:mod:`pneumatic_async.testing.demo`, so the docs' examples run against it as written.
 """
 
 from __future__ import annotations
@@ -33,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
     serve_cmd.add_argument("--seed", type=int, default=0, help="seed for ids and faults")
+    serve_cmd.add_argument(
+        "--seed-demo",
+        action="store_true",
+        help="add the demo users, template (id 1) and workflows the docs' examples use",
+    )
     return parser
 
 
@@ -43,14 +51,20 @@ def make_fake(base_url: str, seed: int) -> FakePneumatic:
     return FakePneumatic(base_url=base_url, file_service_url=f"{base_url}/files", seed=seed)
 
 
-async def run_server(host: str, port: int, seed: int) -> None:
+async def run_server(host: str, port: int, seed: int, seed_demo: bool = False) -> None:
     """Bind, build the fake, print how to reach it and serve until cancelled."""
     sock = bind_socket(host, port)
     base_url = socket_url(sock)
     fake = make_fake(base_url, seed)
+    if seed_demo:
+        from pneumatic_async.testing.demo import seed_demo as add_demo
+
+        demo = add_demo(fake)
+        print(f"Demo template: {demo.template_id} (Client onboarding)", flush=True)
     async with serve(fake, sock=sock) as url:
         print(f"Fake Pneumatic serving at {url}", flush=True)
         print(f"API key: {fake.api_key}", flush=True)
+        print(f"export PNEUMATIC_BASE_URL={url} PNEUMATIC_API_KEY={fake.api_key}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         await anyio.sleep_forever()
 
@@ -59,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = build_parser().parse_args(argv)
     try:
-        anyio.run(run_server, args.host, args.port, args.seed, backend="asyncio")
+        anyio.run(run_server, args.host, args.port, args.seed, args.seed_demo, backend="asyncio")
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
     except OSError as exc:
