@@ -14,7 +14,14 @@ from pneumatic_async.testing.delivery import WebhookDispatcher
 from pneumatic_async.testing.engine import Engine
 from pneumatic_async.testing.faults import ConnectionDropped, FaultInjector
 from pneumatic_async.testing.handlers.files import FakeFileService
-from pneumatic_async.testing.state import ApiKey, Group, State, Template, User, Workflow
+from pneumatic_async.testing.state import (
+    State,
+    StoredApiKey,
+    StoredGroup,
+    StoredTemplate,
+    StoredUser,
+    StoredWorkflow,
+)
 
 __all__ = ["FakePneumatic"]
 
@@ -162,16 +169,16 @@ class FakePneumatic:
         is_account_owner: bool = False,
         status: str = "active",
         type: str = "user",
-        manager: User | int | None = None,
+        manager: StoredUser | int | None = None,
         timezone: str = "UTC",
         language: str = "en",
         phone: str | None = None,
-    ) -> User:
+    ) -> StoredUser:
         """Add an account user (ids increase from 1)."""
         state = self.state
         if state.user_by_email(email) is not None:
             raise ValueError(f"a user with the email {email!r} exists already")
-        user = User(
+        user = StoredUser(
             id=state.next_id("user"),
             email=email,
             first_name=first_name,
@@ -184,7 +191,7 @@ class FakePneumatic:
             timezone=timezone,
             language=language,
             phone=phone,
-            manager_id=manager.id if isinstance(manager, User) else manager,
+            manager_id=manager.id if isinstance(manager, StoredUser) else manager,
         )
         if status == "invited":
             user.invite_id = f"{state.rng.getrandbits(128):032x}"
@@ -195,18 +202,18 @@ class FakePneumatic:
             state.owner_id = user.id
         return user
 
-    def add_group(self, name: str, user_ids: Iterable[int | User] = ()) -> Group:
+    def add_group(self, name: str, user_ids: Iterable[int | StoredUser] = ()) -> StoredGroup:
         """Add a user group."""
-        ids = [u.id if isinstance(u, User) else int(u) for u in user_ids]
-        group = Group(id=self.state.next_id("group"), name=name, user_ids=ids)
+        ids = [u.id if isinstance(u, StoredUser) else int(u) for u in user_ids]
+        group = StoredGroup(id=self.state.next_id("group"), name=name, user_ids=ids)
         self.state.groups[group.id] = group
         return group
 
-    def add_api_key(self, user: User | int, *, name: str = "") -> ApiKey:
+    def add_api_key(self, user: StoredUser | int, *, name: str = "") -> StoredApiKey:
         """Create an API key (``pn-`` + 32 url-safe characters) for a user."""
         state = self.state
-        user_id = user.id if isinstance(user, User) else user
-        key = ApiKey(
+        user_id = user.id if isinstance(user, StoredUser) else user
+        key = StoredApiKey(
             id=state.next_id("api_key"),
             name=name,
             token="pn-" + state.token(32),
@@ -217,15 +224,15 @@ class FakePneumatic:
         state.api_keys_by_token[key.token] = key
         return key
 
-    def revoke_api_key(self, key: ApiKey) -> None:
+    def revoke_api_key(self, key: StoredApiKey) -> None:
         """Revoke a key (it stops authenticating at once)."""
         key.is_active = False
         self.state.api_keys_by_token.pop(key.token, None)
 
-    def add_session(self, user: User | int) -> str:
+    def add_session(self, user: StoredUser | int) -> str:
         """A session (login) token for a user; it works as ``Bearer`` like an API key."""
         token = self.state.token(40)
-        self.state.sessions[token] = user.id if isinstance(user, User) else user
+        self.state.sessions[token] = user.id if isinstance(user, StoredUser) else user
         return token
 
     def add_template(
@@ -233,9 +240,9 @@ class FakePneumatic:
         data: Mapping[str, Any] | None = None,
         /,
         *,
-        user: User | None = None,
+        user: StoredUser | None = None,
         **fields: Any,
-    ) -> Template:
+    ) -> StoredTemplate:
         """Create a template from the JSON ``POST /templates`` accepts (plus keyword fields).
 
         As a convenience for fixtures, a body without ``is_active`` is active, and missing
@@ -250,14 +257,14 @@ class FakePneumatic:
         return save_template(self.state, body, user=creator, now=self.now())
 
     def run_workflow(
-        self, template: Template | int, *, user: User | None = None, **options: Any
-    ) -> Workflow:
+        self, template: StoredTemplate | int, *, user: StoredUser | None = None, **options: Any
+    ) -> StoredWorkflow:
         """Run a template as ``POST /templates/<id>/run`` would (``kickoff``, ``name``, ...)."""
-        if not isinstance(template, Template):
+        if not isinstance(template, StoredTemplate):
             template = self.state.templates[template]
         return self.engine.run(template, user or self.owner, **options)
 
-    def workflow(self, workflow_id: int) -> Workflow:
+    def workflow(self, workflow_id: int) -> StoredWorkflow:
         """A stored workflow by id."""
         return self.state.workflows[workflow_id]
 

@@ -27,7 +27,13 @@ from pneumatic_async.testing.errors import (
     service_error,
     value_error,
 )
-from pneumatic_async.testing.state import FieldDef, State, Template, TemplateTask, User
+from pneumatic_async.testing.state import (
+    State,
+    StoredField,
+    StoredTemplate,
+    StoredTemplateTask,
+    StoredUser,
+)
 
 __all__ = ["FIELD_TYPES", "save_template"]
 
@@ -81,10 +87,10 @@ def save_template(
     state: State,
     body: Any,
     *,
-    user: User,
+    user: StoredUser,
     now: float,
-    existing: Template | None = None,
-) -> Template:
+    existing: StoredTemplate | None = None,
+) -> StoredTemplate:
     """Validate ``body`` and create (or update ``existing``) a template in ``state``."""
     if not isinstance(body, dict):
         kind = type(body).__name__
@@ -100,8 +106,13 @@ def save_template(
 
 
 def _save_draft(
-    state: State, body: dict[str, Any], *, user: User, now: float, existing: Template | None
-) -> Template:
+    state: State,
+    body: dict[str, Any],
+    *,
+    user: StoredUser,
+    now: float,
+    existing: StoredTemplate | None,
+) -> StoredTemplate:
     data = dict(body)
     data["name"] = data.get("name", "")
     data["is_public"] = bool(data.get("is_public"))
@@ -127,7 +138,7 @@ def _save_draft(
     data["kickoff"] = kickoff
     name = data["name"] if isinstance(data["name"], str) and data["name"] else "New template"
     if existing is None:
-        template = Template(
+        template = StoredTemplate(
             id=state.next_id("template"),
             name=truncate(name, TEMPLATE_NAME_LENGTH),
             date_updated=now,
@@ -146,7 +157,7 @@ def _save_draft(
     return template
 
 
-def _draft_owners(state: State, data: dict[str, Any], user: User) -> list[dict[str, Any]]:
+def _draft_owners(state: State, data: dict[str, Any], user: StoredUser) -> list[dict[str, Any]]:
     result = []
     owners = data.get("owners")
     if isinstance(owners, list):
@@ -254,9 +265,9 @@ class _Builder:
         state: State,
         body: dict[str, Any],
         *,
-        user: User,
+        user: StoredUser,
         now: float,
-        existing: Template | None,
+        existing: StoredTemplate | None,
     ) -> None:
         self.state = state
         self.body = body
@@ -264,7 +275,7 @@ class _Builder:
         self.now = now
         self.existing = existing
 
-    def save(self) -> Template:
+    def save(self) -> StoredTemplate:
         """Validate (first error wins) and store the template."""
         body = self.body
         name = self._name()
@@ -291,7 +302,7 @@ class _Builder:
 
         template = self.existing
         if template is None:
-            template = Template(
+            template = StoredTemplate(
                 id=self.state.next_id("template"),
                 name=name,
                 date_updated=self.now,
@@ -465,8 +476,8 @@ class _Builder:
     # -- nested ----------------------------------------------------------------------------
 
     def _fields(
-        self, data: list[dict[str, Any]], template: Template, owner_name: str | None
-    ) -> list[FieldDef]:
+        self, data: list[dict[str, Any]], template: StoredTemplate, owner_name: str | None
+    ) -> list[StoredField]:
         previous = {f.api_name: f for f in _existing_fields(template)}
         result = []
         for raw in data:
@@ -525,7 +536,7 @@ class _Builder:
             description = raw.get("description")
             default = raw.get("default")
             result.append(
-                FieldDef(
+                StoredField(
                     api_name=str(api_name),
                     name=str(raw["name"]),
                     type=str(kind),
@@ -543,18 +554,18 @@ class _Builder:
     def _tasks(
         self,
         data: list[dict[str, Any]],
-        kickoff_fields: list[FieldDef],
-        template: Template,
+        kickoff_fields: list[StoredField],
+        template: StoredTemplate,
         shared: bool,
-    ) -> list[TemplateTask]:
+    ) -> list[StoredTemplateTask]:
         data = sorted(data, key=lambda t: t["number"])
         parents = _parents_by_task(data)
         by_api = {t["api_name"]: t for t in data}
         existing_ids = {t.api_name: t.id for t in template.tasks}
         seen_api_names: set[str] = set()
         field_api_names = {f.api_name for f in kickoff_fields}
-        available_fields: dict[str, FieldDef] = {f.api_name: f for f in kickoff_fields}
-        result: list[TemplateTask] = []
+        available_fields: dict[str, StoredField] = {f.api_name: f for f in kickoff_fields}
+        result: list[StoredTemplateTask] = []
         for raw in data:
             api_name = raw["api_name"]
             name = raw.get("name")
@@ -613,7 +624,7 @@ class _Builder:
                     )
             description = raw.get("description")
             result.append(
-                TemplateTask(
+                StoredTemplateTask(
                     id=existing_ids.get(api_name) or self.state.next_id("template_task"),
                     api_name=api_name,
                     number=raw["number"],
@@ -639,8 +650,8 @@ class _Builder:
         api_name: str,
         name: str,
         description: Any,
-        visible: dict[str, FieldDef],
-        own_fields: list[FieldDef],
+        visible: dict[str, StoredField],
+        own_fields: list[StoredField],
     ) -> None:
         known = set(visible) | SYSTEM_VARS
         if {n.strip() for n in VAR_PATTERN.findall(name)} - known:
@@ -657,7 +668,7 @@ class _Builder:
         self,
         raw: dict[str, Any],
         name: str,
-        visible: dict[str, FieldDef],
+        visible: dict[str, StoredField],
         by_api: dict[str, dict[str, Any]],
         shared: bool,
     ) -> list[dict[str, Any]]:
@@ -752,8 +763,8 @@ class _Builder:
         self,
         raw: dict[str, Any],
         name: str,
-        visible: dict[str, FieldDef],
-        own_fields: list[FieldDef],
+        visible: dict[str, StoredField],
+        own_fields: list[StoredField],
         by_api: dict[str, dict[str, Any]],
         ancestors: list[str],
     ) -> list[dict[str, Any]]:
@@ -805,7 +816,7 @@ class _Builder:
         name: str,
         action: str,
         cond_api: str,
-        visible: dict[str, FieldDef],
+        visible: dict[str, StoredField],
         by_api: dict[str, dict[str, Any]],
         ancestors: list[str],
         task_api: str,
@@ -900,8 +911,8 @@ class _Builder:
         self,
         raw: dict[str, Any],
         name: str,
-        visible: dict[str, FieldDef],
-        own_fields: list[FieldDef],
+        visible: dict[str, StoredField],
+        own_fields: list[StoredField],
         by_api: dict[str, dict[str, Any]],
     ) -> dict[str, Any] | None:
         due = raw.get("raw_due_date")
@@ -964,16 +975,16 @@ class _Builder:
         return result
 
 
-def _last_by_api_name(fields: list[FieldDef]) -> list[FieldDef]:
+def _last_by_api_name(fields: list[StoredField]) -> list[StoredField]:
     """Kickoff fields sharing an api_name: the real server saves them one by one into the same
     row (update-or-create by api_name), so the last one's settings win, in the first's place."""
-    kept: dict[str, FieldDef] = {}
+    kept: dict[str, StoredField] = {}
     for definition in fields:
         kept[definition.api_name] = definition  # a dict keeps the first insertion's place
     return list(kept.values())
 
 
-def _existing_fields(template: Template) -> list[FieldDef]:
+def _existing_fields(template: StoredTemplate) -> list[StoredField]:
     result = list(template.kickoff_fields)
     for task in template.tasks:
         result.extend(task.fields)

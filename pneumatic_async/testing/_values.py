@@ -15,7 +15,7 @@ from typing import Any, Final, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pneumatic_async.testing.errors import field_error, value_error
-from pneumatic_async.testing.state import FieldDef, State, User
+from pneumatic_async.testing.state import State, StoredField, StoredUser
 
 __all__ = [
     "FieldData",
@@ -148,7 +148,7 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def format_user_date(timestamp: float, user: User | None) -> str:
+def format_user_date(timestamp: float, user: StoredUser | None) -> str:
     """A timestamp in the user's date format (``MMM dd, yyy, p``): ``Nov 30, 2026, 03:24AM``."""
     zone = _zone(user.timezone if user is not None else "UTC")
     moment = datetime.fromtimestamp(timestamp, tz=UTC).astimezone(zone)
@@ -247,11 +247,11 @@ def _file_link_cached(base: str) -> re.Pattern[str]:
 
 
 def validate_value(
-    definition: FieldDef,
+    definition: StoredField,
     raw: Any,
     *,
     state: State,
-    user: User | None,
+    user: StoredUser | None,
     file_service_url: str,
 ) -> FieldData:
     """Validate a kickoff/output value for a field and return what is stored.
@@ -317,7 +317,7 @@ def validate_value(
     raise value_error(api_name, "Value should be a string.")
 
 
-def _user_value(definition: FieldDef, raw: Any, state: State) -> FieldData:
+def _user_value(definition: StoredField, raw: Any, state: State) -> FieldData:
     if isinstance(raw, str):
         if _EMAIL.match(raw):
             found = state.user_by_email(raw)
@@ -332,7 +332,7 @@ def _user_value(definition: FieldDef, raw: Any, state: State) -> FieldData:
     )
 
 
-def _file_value(definition: FieldDef, raw: Any, file_service_url: str) -> FieldData:
+def _file_value(definition: StoredField, raw: Any, file_service_url: str) -> FieldData:
     message = "File value should be a list of Markdown links."
     if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
         raise value_error(definition.api_name, message)

@@ -42,7 +42,7 @@ from pneumatic_async.testing.handlers import (
     workflows,
 )
 from pneumatic_async.testing.handlers._api import ApiRoute, json_body
-from pneumatic_async.testing.state import User
+from pneumatic_async.testing.state import StoredUser
 
 if TYPE_CHECKING:
     from pneumatic_async.testing._fake import FakePneumatic
@@ -212,7 +212,7 @@ class PneumaticApp:
         assert isinstance(route, Route)
         return route.endpoint
 
-    def _unmapped(self, route: BaseRoute, method: str, user: User) -> Response:
+    def _unmapped(self, route: BaseRoute, method: str, user: StoredUser) -> Response:
         mode = route.unmapped if isinstance(route, ApiRoute) else "405"
         if mode == "403" or (mode == "admin" and not (user.is_admin or user.is_account_owner)):
             return _error_response(ApiError(403, {"detail": PERMISSION_DENIED}))
@@ -244,7 +244,7 @@ class PneumaticApp:
 
     # -- authentication ----------------------------------------------------------------------
 
-    def _authenticate(self, header: bytes | None) -> tuple[User | None, str | None]:
+    def _authenticate(self, header: bytes | None) -> tuple[StoredUser | None, str | None]:
         """``(user, token)``; ``(None, None)`` for anonymous; raises ``_AuthFailure``."""
         if header is None:
             return None, None

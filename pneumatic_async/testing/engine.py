@@ -41,15 +41,15 @@ from pneumatic_async.testing.state import (
     DONE,
     RUNNING,
     SNOOZED,
-    Delay,
-    Event,
-    FieldValue,
-    Performer,
     State,
-    Task,
-    Template,
-    User,
-    Workflow,
+    StoredDelay,
+    StoredEvent,
+    StoredFieldValue,
+    StoredPerformer,
+    StoredTask,
+    StoredTemplate,
+    StoredUser,
+    StoredWorkflow,
 )
 
 __all__ = ["Engine", "EventType"]
@@ -156,29 +156,29 @@ class Engine:
     def _hooks(self, event: str) -> bool:
         return bool(self.state.webhooks.get(event))
 
-    def _emit_workflow(self, event: str, workflow: Workflow) -> None:
+    def _emit_workflow(self, event: str, workflow: StoredWorkflow) -> None:
         if self._hooks(event):
             self._emit(event, {"workflow": serializers.workflow_details(workflow)})
 
-    def _emit_task(self, event: str, task: Task) -> None:
+    def _emit_task(self, event: str, task: StoredTask) -> None:
         if self._hooks(event):
             payload = serializers.task_object(self.state, task, None, full_workflow=True)
             self._emit(event, {"task": payload})
 
     def _event(
         self,
-        workflow: Workflow,
+        workflow: StoredWorkflow,
         kind: int,
         *,
-        task: Task | None = None,
-        user: User | None = None,
+        task: StoredTask | None = None,
+        user: StoredUser | None = None,
         text: str | None = None,
         with_output: bool = False,
-        delay: Delay | None = None,
-    ) -> Event:
+        delay: StoredDelay | None = None,
+    ) -> StoredEvent:
         if delay is None and task is not None:
             delay = task.delay
-        event = Event(
+        event = StoredEvent(
             id=self.state.next_id("event"),
             type=kind,
             workflow_id=workflow.id,
@@ -192,7 +192,7 @@ class Engine:
         workflow.events.append(event)
         return event
 
-    def _markdown_values(self, workflow: Workflow) -> dict[str, str | None]:
+    def _markdown_values(self, workflow: StoredWorkflow) -> dict[str, str | None]:
         values: dict[str, str | None] = {
             v.api_name: v.markdown_value for v in workflow.all_fields()
         }
@@ -200,7 +200,7 @@ class Engine:
         values["workflow-starter"] = starter.name if starter else "Guest"
         return values
 
-    def _render_task_text(self, task: Task) -> None:
+    def _render_task_text(self, task: StoredTask) -> None:
         values = self._markdown_values(task.workflow)
         template_task = task.template_task
         task.name = insert_vars(template_task.name, values) or template_task.name
@@ -210,15 +210,15 @@ class Engine:
 
     def run(
         self,
-        template: Template,
-        starter: User,
+        template: StoredTemplate,
+        starter: StoredUser,
         *,
         name: str | None = None,
         is_urgent: bool = False,
         due_date: float | None = None,
         kickoff: dict[str, Any] | None = None,
-        ancestor_task: Task | None = None,
-    ) -> Workflow:
+        ancestor_task: StoredTask | None = None,
+    ) -> StoredWorkflow:
         """Create and start a workflow (``POST /templates/<id>/run``)."""
         if not template.is_active:
             raise message_error(
@@ -240,7 +240,7 @@ class Engine:
         else:
             workflow_name = f"{values['date']} — {template.name}"
         workflow_name = insert_vars(workflow_name, {"workflow-id": str(workflow_id)}) or ""
-        workflow = Workflow(
+        workflow = StoredWorkflow(
             id=workflow_id,
             name=workflow_name,
             template=template,
@@ -270,7 +270,7 @@ class Engine:
             workflow.name = insert_vars(workflow.name, kickoff_values) or ""
         workflow.name = truncate(workflow.name, WORKFLOW_NAME_LENGTH)
         for template_task in sorted(template.tasks, key=lambda t: t.number):
-            task = Task(
+            task = StoredTask(
                 id=state.next_id("task"),
                 workflow=workflow,
                 template_task=template_task,
@@ -279,7 +279,7 @@ class Engine:
                 is_urgent=is_urgent,
             )
             for definition in sorted(template_task.fields, key=lambda f: -f.order):
-                value = FieldValue(
+                value = StoredFieldValue(
                     id=state.next_id("field"),
                     definition=definition,
                     workflow_id=workflow.id,
@@ -326,13 +326,13 @@ class Engine:
     def _field(
         self,
         definition: Any,
-        workflow: Workflow,
+        workflow: StoredWorkflow,
         stored: FieldData,
         *,
         kickoff_id: int | None = None,
         task_id: int | None = None,
-    ) -> FieldValue:
-        return FieldValue(
+    ) -> StoredFieldValue:
+        return StoredFieldValue(
             id=self.state.next_id("field"),
             definition=definition,
             workflow_id=workflow.id,
@@ -345,7 +345,7 @@ class Engine:
             group_id=stored.group_id,
         )
 
-    def _template_owner_users(self, template: Template) -> list[int]:
+    def _template_owner_users(self, template: StoredTemplate) -> list[int]:
         ids: set[int] = set()
         for owner in template.owners:
             if owner.get("role", "owner") != "owner":
@@ -361,7 +361,7 @@ class Engine:
 
     # -- conditions --------------------------------------------------------------------------
 
-    def conditions(self, task: Task) -> Action | None:
+    def conditions(self, task: StoredTask) -> Action | None:
         """The action the task's conditions call for now (``None``: keep waiting)."""
         conditions = sorted(task.template_task.conditions, key=lambda c: c["order"])
         start = [c for c in conditions if c["action"] == "start_task"]
@@ -377,13 +377,13 @@ class Engine:
                 skip = True
         return "skip" if skip else "start"
 
-    def _check(self, workflow: Workflow, condition: dict[str, Any]) -> bool:
+    def _check(self, workflow: StoredWorkflow, condition: dict[str, Any]) -> bool:
         return any(
             all(self._predicate(workflow, p) for p in rule["predicates"])
             for rule in condition["rules"]
         )
 
-    def _predicate(self, workflow: Workflow, predicate: dict[str, Any]) -> bool:
+    def _predicate(self, workflow: StoredWorkflow, predicate: dict[str, Any]) -> bool:
         field_type = predicate["field_type"]
         operator = predicate["operator"]
         raw = predicate["value"]
@@ -429,7 +429,7 @@ class Engine:
 
     # -- starting tasks ----------------------------------------------------------------------
 
-    def _start_next(self, workflow: Workflow, parent: Task | None = None) -> None:
+    def _start_next(self, workflow: StoredWorkflow, parent: StoredTask | None = None) -> None:
         """Evaluate pending tasks until nothing changes (``_start_next_tasks``)."""
         while True:
             pending = [t for t in workflow.tasks if t.status == "pending"]
@@ -460,10 +460,10 @@ class Engine:
             outcome = self._start_task(task, returned=False)
             parent = task if outcome == "skipped" else None
 
-    def _resolve_performers(self, task: Task) -> list[Performer]:
+    def _resolve_performers(self, task: StoredTask) -> list[StoredPerformer]:
         workflow = task.workflow
         users = self.state.users
-        result: list[Performer] = []
+        result: list[StoredPerformer] = []
         seen: set[tuple[str, int]] = set()
 
         def add(kind: str, source_id: int | None) -> None:
@@ -476,7 +476,7 @@ class Engine:
             elif source_id not in self.state.groups:
                 return
             seen.add((kind, source_id))
-            result.append(Performer(type=kind, source_id=source_id))
+            result.append(StoredPerformer(type=kind, source_id=source_id))
 
         for raw in task.template_task.raw_performers:
             kind, source = raw["type"], raw.get("source_id")
@@ -499,7 +499,7 @@ class Engine:
                         add("user", users[performer.source_id].manager_id)
         return result
 
-    def _performer_users(self, task: Task) -> set[int]:
+    def _performer_users(self, task: StoredTask) -> set[int]:
         ids: set[int] = set()
         for performer in task.performers:
             if performer.type == "user":
@@ -512,7 +512,7 @@ class Engine:
                         ids.add(user_id)
         return ids
 
-    def _start_task(self, task: Task, *, returned: bool) -> str:
+    def _start_task(self, task: StoredTask, *, returned: bool) -> str:
         """``start_task``; returns ``"skipped"``, ``"snoozed"`` or ``"started"``.
 
         Not returned: the caller's loop goes on evaluating. Returned: the follow-up (previous
@@ -549,7 +549,7 @@ class Engine:
         if template_task.delay is not None:
             now = self.now()
             task.status = "snoozed"
-            task.delay = Delay(
+            task.delay = StoredDelay(
                 id=self.state.next_id("delay"),
                 duration=template_task.delay,
                 start_date=now,
@@ -561,13 +561,13 @@ class Engine:
         self._continue_workflow(task, returned=False, loop=True)
         return "started"
 
-    def _continue_workflow(self, task: Task, *, returned: bool, loop: bool = False) -> None:
+    def _continue_workflow(self, task: StoredTask, *, returned: bool, loop: bool = False) -> None:
         workflow = task.workflow
         if workflow.status != RUNNING:
             workflow.status = RUNNING
         self._continue_task(task, returned=returned, loop=loop)
 
-    def _continue_task(self, task: Task, *, returned: bool, loop: bool = False) -> None:
+    def _continue_task(self, task: StoredTask, *, returned: bool, loop: bool = False) -> None:
         """Make the task active (after start, delay end or return)."""
         workflow = task.workflow
         now = self.now()
@@ -596,7 +596,7 @@ class Engine:
         if not loop:
             self._start_next(workflow)
 
-    def _set_due_date(self, task: Task) -> None:
+    def _set_due_date(self, task: StoredTask) -> None:
         due = task.template_task.raw_due_date
         if due is None:
             return
@@ -624,14 +624,14 @@ class Engine:
                 seconds = -seconds
         task.due_date = base + seconds if base is not None else None
 
-    def _start_prev(self, child: Task) -> None:
+    def _start_prev(self, child: StoredTask) -> None:
         for task in child.workflow.tasks:
             if task.api_name in child.parents:
                 action = self.conditions(task)
                 if action is not None:
                     self._apply_returned(action, task)
 
-    def _apply_returned(self, action: Action, task: Task) -> None:
+    def _apply_returned(self, action: Action, task: StoredTask) -> None:
         workflow = task.workflow
         if action == "end":
             self._end_process(workflow, task, by_condition=False, by_complete=False)
@@ -649,7 +649,7 @@ class Engine:
 
     # -- completing --------------------------------------------------------------------------
 
-    def _check_delay(self, workflow: Workflow) -> None:
+    def _check_delay(self, workflow: StoredWorkflow) -> None:
         if (
             workflow.status == RUNNING
             and not any(t.status == "active" for t in workflow.tasks)
@@ -657,7 +657,7 @@ class Engine:
         ):
             workflow.status = SNOOZED
 
-    def _complete_workflow(self, workflow: Workflow) -> None:
+    def _complete_workflow(self, workflow: StoredWorkflow) -> None:
         now = self.now()
         for task in workflow.tasks:
             if task.status == "snoozed":
@@ -674,12 +674,12 @@ class Engine:
 
     def _end_process(
         self,
-        workflow: Workflow,
-        task: Task | None,
+        workflow: StoredWorkflow,
+        task: StoredTask | None,
         *,
         by_condition: bool,
         by_complete: bool,
-        user: User | None = None,
+        user: StoredUser | None = None,
     ) -> None:
         self._complete_workflow(workflow)
         if by_condition:
@@ -689,7 +689,7 @@ class Engine:
         else:
             self._event(workflow, EventType.ENDED, user=user)
 
-    def _performers_for(self, task: Task, user_id: int) -> list[Performer]:
+    def _performers_for(self, task: StoredTask, user_id: int) -> list[StoredPerformer]:
         """The caller's performer records (direct or via a group); raises if already done."""
         if user_id in task.group_user_completions:
             raise service_error("You have already completed this task.")
@@ -706,7 +706,7 @@ class Engine:
                 result.append(performer)
         return result
 
-    def _complete_share(self, task: Task, user_id: int, now: float) -> None:
+    def _complete_share(self, task: StoredTask, user_id: int, now: float) -> None:
         for performer in task.performers:
             if performer.type == "user" and performer.source_id == user_id:
                 performer.is_completed, performer.date_completed = True, now
@@ -715,7 +715,7 @@ class Engine:
                 if group is not None and user_id in group.user_ids:
                     task.group_user_completions[user_id] = now
 
-    def _can_complete(self, task: Task, user_id: int) -> bool:
+    def _can_complete(self, task: StoredTask, user_id: int) -> bool:
         if not task.template_task.require_completion_by_all:
             return True
         for performer in task.performers:
@@ -729,7 +729,7 @@ class Engine:
                         return False
         return True
 
-    def complete(self, task: Task, user: User, output: dict[str, Any] | None) -> None:
+    def complete(self, task: StoredTask, user: StoredUser, output: dict[str, Any] | None) -> None:
         """``POST /v2/tasks/<id>/complete`` (the caller completes their share, or the task)."""
         workflow = task.workflow
         if workflow.status == SNOOZED:
@@ -754,7 +754,7 @@ class Engine:
                 "The task can't be completed until all the embedded workflows are done."
             )
         output = output or {}
-        updates: list[tuple[FieldValue, FieldData]] = []
+        updates: list[tuple[StoredFieldValue, FieldData]] = []
         for value in task.fields:
             if value.api_name in output:
                 stored = validate_value(
@@ -778,7 +778,7 @@ class Engine:
             self._complete_task(task)
         self._check_delay(workflow)
 
-    def _complete_task(self, task: Task) -> None:
+    def _complete_task(self, task: StoredTask) -> None:
         now = self.now()
         task.status = "completed"
         task.date_completed = now
@@ -792,7 +792,7 @@ class Engine:
 
     # -- returning ---------------------------------------------------------------------------
 
-    def revert(self, task: Task, user: User, comment: str = "") -> None:
+    def revert(self, task: StoredTask, user: StoredUser, comment: str = "") -> None:
         """``POST /v2/tasks/<id>/revert`` (the comment, validated by the caller, becomes the
         revert event's text)."""
         workflow = task.workflow
@@ -826,7 +826,7 @@ class Engine:
             self._event(workflow, EventType.TASK_REVERT, task=target, user=user, text=comment)
         self._return_to_tasks(workflow, [task], targets)
 
-    def _revert_possible(self, targets: list[Task]) -> bool:
+    def _revert_possible(self, targets: list[StoredTask]) -> bool:
         for target in targets:
             if self.conditions(target) in ("start", "end"):
                 return True
@@ -834,7 +834,7 @@ class Engine:
                 return True
         return False
 
-    def _validate_revert(self, targets: list[Task]) -> None:
+    def _validate_revert(self, targets: list[StoredTask]) -> None:
         if not targets:
             raise service_error("You can't revert from the first task.")
         deeper = False
@@ -854,7 +854,7 @@ class Engine:
             )
         raise service_error(f'Unable return to "{name}" because it was skipped by a condition.')
 
-    def return_to(self, workflow: Workflow, target: Task, user: User) -> None:
+    def return_to(self, workflow: StoredWorkflow, target: StoredTask, user: StoredUser) -> None:
         """``POST /workflows/<id>/return-to``."""
         if target.status == "pending":
             raise service_error("A workflow can't return to a later task.")
@@ -876,7 +876,7 @@ class Engine:
         self._return_to_tasks(workflow, sources, [target])
 
     def _return_to_tasks(
-        self, workflow: Workflow, sources: list[Task], targets: list[Task]
+        self, workflow: StoredWorkflow, sources: list[StoredTask], targets: list[StoredTask]
     ) -> None:
         if workflow.status != RUNNING:
             workflow.date_completed = None
@@ -891,7 +891,7 @@ class Engine:
         for source in sources:
             self._emit_task("task_returned", source)
 
-    def _deactivate(self, parent: Task) -> None:
+    def _deactivate(self, parent: StoredTask) -> None:
         workflow = parent.workflow
         deactivated = []
         for task in workflow.tasks:
@@ -919,18 +919,18 @@ class Engine:
 
     # -- workflow actions --------------------------------------------------------------------
 
-    def snooze(self, workflow: Workflow, until: float, user: User) -> None:
+    def snooze(self, workflow: StoredWorkflow, until: float, user: StoredUser) -> None:
         """``POST /workflows/<id>/snooze``: active tasks wait until ``until``."""
         now = self.now()
         workflow.status = SNOOZED
-        last: Task | None = None
+        last: StoredTask | None = None
         for task in workflow.tasks:
             if task.status != "active":
                 continue
             task.status = "snoozed"
             delay = task.delay if task.delay is not None and task.delay.end_date is None else None
             if delay is None:
-                delay = Delay(id=self.state.next_id("delay"), duration=until - now)
+                delay = StoredDelay(id=self.state.next_id("delay"), duration=until - now)
                 task.delay = delay
             delay.directly = True
             delay.duration = until - now
@@ -941,7 +941,7 @@ class Engine:
         # The workflow-snoozed event has no task, only the delay.
         self._event(workflow, EventType.FORCE_SNOOZE, user=user, delay=last.delay if last else None)
 
-    def resume(self, workflow: Workflow, user: User) -> None:
+    def resume(self, workflow: StoredWorkflow, user: StoredUser) -> None:
         """``POST /workflows/<id>/resume`` (a running workflow: no-op)."""
         if workflow.status == RUNNING:
             return
@@ -952,19 +952,19 @@ class Engine:
         for task in [t for t in workflow.tasks if t.status == "snoozed"]:
             self._continue_task(task, returned=False)
 
-    def finish(self, workflow: Workflow, user: User) -> None:
+    def finish(self, workflow: StoredWorkflow, user: StoredUser) -> None:
         """``POST /workflows/<id>/finish`` (validated by the caller)."""
         self._complete_workflow(workflow)
         self._event(workflow, EventType.ENDED, user=user)
 
-    def delete(self, workflow: Workflow) -> None:
+    def delete(self, workflow: StoredWorkflow) -> None:
         """``DELETE /workflows/<id>``: the workflow and its tasks are gone (no webhook)."""
         workflow.deleted = True
         self.state.workflows.pop(workflow.id, None)
         for task in workflow.tasks:
             self.state.tasks.pop(task.id, None)
 
-    def set_urgent(self, workflow: Workflow, urgent: bool, user: User) -> None:
+    def set_urgent(self, workflow: StoredWorkflow, urgent: bool, user: StoredUser) -> None:
         """Mark/unmark urgent; started tasks follow."""
         if urgent == workflow.is_urgent:
             return
@@ -974,9 +974,11 @@ class Engine:
                 task.is_urgent = urgent
         self._event(workflow, EventType.URGENT if urgent else EventType.NOT_URGENT, user=user)
 
-    def update_kickoff(self, workflow: Workflow, data: dict[str, Any], user: User) -> None:
+    def update_kickoff(
+        self, workflow: StoredWorkflow, data: dict[str, Any], user: StoredUser
+    ) -> None:
         """Set the given kickoff values (``PATCH /workflows/<id>``), then refresh names."""
-        updates: list[tuple[FieldValue, FieldData]] = []
+        updates: list[tuple[StoredFieldValue, FieldData]] = []
         for value in workflow.kickoff_fields:
             if value.api_name in data:
                 stored = validate_value(
@@ -997,7 +999,9 @@ class Engine:
             if task.status != "pending":
                 self._render_task_text(task)
 
-    def comment(self, workflow: Workflow, task: Task | None, user: User, text: str) -> Event:
+    def comment(
+        self, workflow: StoredWorkflow, task: StoredTask | None, user: StoredUser, text: str
+    ) -> StoredEvent:
         """Add a comment event (workflow or task)."""
         if workflow.status == DONE:
             raise service_error("You cannot write a comment on a completed workflow.")
@@ -1005,7 +1009,7 @@ class Engine:
             task.contains_comments = True
         return self._event(workflow, EventType.COMMENT, task=task, user=user, text=text)
 
-    def set_task_due_date(self, task: Task, due_date: float | None, user: User) -> None:
+    def set_task_due_date(self, task: StoredTask, due_date: float | None, user: StoredUser) -> None:
         """``POST/DELETE /v2/tasks/<id>/due-date``."""
         task.due_date = due_date
         self._event(task.workflow, EventType.DUE_DATE_CHANGED, task=task, user=user)

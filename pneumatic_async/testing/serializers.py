@@ -10,19 +10,19 @@ from typing import Any
 
 from pneumatic_async.testing._values import format_duration, iso
 from pneumatic_async.testing.state import (
-    ApiKey,
-    Delay,
-    Event,
-    FieldDef,
-    FieldValue,
-    Group,
-    Performer,
     State,
-    Task,
-    Template,
-    TemplateTask,
-    User,
-    Workflow,
+    StoredApiKey,
+    StoredDelay,
+    StoredEvent,
+    StoredField,
+    StoredFieldValue,
+    StoredGroup,
+    StoredPerformer,
+    StoredTask,
+    StoredTemplate,
+    StoredTemplateTask,
+    StoredUser,
+    StoredWorkflow,
 )
 
 __all__ = [
@@ -58,7 +58,7 @@ def _owner(owner: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _template_field(definition: FieldDef, *, list_form: bool = False) -> dict[str, Any]:
+def _template_field(definition: StoredField, *, list_form: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "name": definition.name,
         "description": definition.description or "",
@@ -82,11 +82,11 @@ def _template_field(definition: FieldDef, *, list_form: bool = False) -> dict[st
     return data
 
 
-def _sorted_fields(fields: list[FieldDef]) -> list[FieldDef]:
+def _sorted_fields(fields: list[StoredField]) -> list[StoredField]:
     return sorted(fields, key=lambda f: -f.order)
 
 
-def _performer_label(state: State, template: Template, performer: dict[str, Any]) -> str:
+def _performer_label(state: State, template: StoredTemplate, performer: dict[str, Any]) -> str:
     kind, source = performer["type"], performer.get("source_id")
     if kind == "user":
         user = state.users.get(int(source)) if source and str(source).isdigit() else None
@@ -107,14 +107,16 @@ def _performer_label(state: State, template: Template, performer: dict[str, Any]
     return ""
 
 
-def _all_field_defs(template: Template) -> list[FieldDef]:
+def _all_field_defs(template: StoredTemplate) -> list[StoredField]:
     result = list(template.kickoff_fields)
     for task in template.tasks:
         result.extend(task.fields)
     return result
 
 
-def _template_task(state: State, template: Template, task: TemplateTask) -> dict[str, Any]:
+def _template_task(
+    state: State, template: StoredTemplate, task: StoredTemplateTask
+) -> dict[str, Any]:
     return {
         "id": task.id,
         "name": task.name,
@@ -178,7 +180,7 @@ def _raw_due_date(data: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def template_detail(state: State, template: Template, forms_url: str) -> dict[str, Any]:
+def template_detail(state: State, template: StoredTemplate, forms_url: str) -> dict[str, Any]:
     """``GET /templates/<id>`` (and create/update): the template, or its stored draft."""
     public_url = f"{forms_url}/{template.public_id}"
     embed_url = f"{forms_url}/embed/{template.embed_id}"
@@ -227,7 +229,7 @@ def iso_offset(timestamp: float) -> str:
     return text[:-1] + "+00:00"
 
 
-def template_list_item(template: Template, *, with_count: bool = False) -> dict[str, Any]:
+def template_list_item(template: StoredTemplate, *, with_count: bool = False) -> dict[str, Any]:
     """An item of ``GET /templates`` (``workflows_count`` only with usage ordering)."""
     data: dict[str, Any] = {
         "id": template.id,
@@ -253,7 +255,7 @@ def template_list_item(template: Template, *, with_count: bool = False) -> dict[
     return data
 
 
-def _short_field(definition: FieldDef) -> dict[str, Any]:
+def _short_field(definition: StoredField) -> dict[str, Any]:
     return {
         "name": definition.name,
         "type": definition.type,
@@ -264,7 +266,7 @@ def _short_field(definition: FieldDef) -> dict[str, Any]:
     }
 
 
-def template_fields(template: Template) -> dict[str, Any]:
+def template_fields(template: StoredTemplate) -> dict[str, Any]:
     """``GET /templates/<id>/fields``."""
     return {
         "id": template.id,
@@ -285,7 +287,7 @@ def template_fields(template: Template) -> dict[str, Any]:
     }
 
 
-def template_steps(template: Template) -> list[dict[str, Any]]:
+def template_steps(template: StoredTemplate) -> list[dict[str, Any]]:
     """``GET /templates/<id>/steps``."""
     return [{"name": t.name, "number": t.number, "api_name": t.api_name} for t in template.tasks]
 
@@ -293,7 +295,7 @@ def template_steps(template: Template) -> list[dict[str, Any]]:
 # -- workflows -------------------------------------------------------------------------------
 
 
-def field_value(value: FieldValue) -> dict[str, Any]:
+def field_value(value: StoredFieldValue) -> dict[str, Any]:
     """A ``TaskField`` (kickoff/output value with its field's settings)."""
     definition = value.definition
     return {
@@ -314,7 +316,7 @@ def field_value(value: FieldValue) -> dict[str, Any]:
     }
 
 
-def field_value_list(value: FieldValue) -> dict[str, Any]:
+def field_value_list(value: StoredFieldValue) -> dict[str, Any]:
     """A ``TaskFieldList`` (``/workflows/fields`` and list ``fields``)."""
     definition = value.definition
     return {
@@ -337,7 +339,7 @@ def field_value_list(value: FieldValue) -> dict[str, Any]:
     }
 
 
-def _performer(performer: Performer) -> dict[str, Any]:
+def _performer(performer: StoredPerformer) -> dict[str, Any]:
     return {
         "is_completed": performer.is_completed,
         "date_completed_tsp": performer.date_completed,
@@ -346,14 +348,14 @@ def _performer(performer: Performer) -> dict[str, Any]:
     }
 
 
-def _delay(delay: Delay | None) -> dict[str, Any] | None:
+def _delay(delay: StoredDelay | None) -> dict[str, Any] | None:
     """A task's current delay: only an open one (``end_date`` unset), else null."""
     if delay is None or delay.end_date is not None:
         return None
     return _delay_json(delay)
 
 
-def _delay_json(delay: Delay) -> dict[str, Any]:
+def _delay_json(delay: StoredDelay) -> dict[str, Any]:
     return {
         "id": delay.id,
         "duration": format_duration(delay.duration),
@@ -366,11 +368,11 @@ def _delay_json(delay: Delay) -> dict[str, Any]:
     }
 
 
-def _sorted_values(values: list[FieldValue]) -> list[FieldValue]:
+def _sorted_values(values: list[StoredFieldValue]) -> list[StoredFieldValue]:
     return sorted(values, key=lambda v: (-v.definition.order, v.id))
 
 
-def _checklist_counts(task: Task) -> tuple[int, int]:
+def _checklist_counts(task: StoredTask) -> tuple[int, int]:
     total = marked = 0
     for checklist in task.checklists:
         for selection in checklist["selections"]:
@@ -379,7 +381,7 @@ def _checklist_counts(task: Task) -> tuple[int, int]:
     return total, marked
 
 
-def workflow_task(task: Task) -> dict[str, Any]:
+def workflow_task(task: StoredTask) -> dict[str, Any]:
     """A ``WorkflowTask`` (an item of a workflow's ``tasks``)."""
     total, marked = _checklist_counts(task)
     return {
@@ -399,11 +401,11 @@ def workflow_task(task: Task) -> dict[str, Any]:
     }
 
 
-def _visible_tasks(workflow: Workflow) -> list[dict[str, Any]]:
+def _visible_tasks(workflow: StoredWorkflow) -> list[dict[str, Any]]:
     return [workflow_task(t) for t in workflow.tasks if t.status != "skipped"]
 
 
-def workflow_details(workflow: Workflow) -> dict[str, Any]:
+def workflow_details(workflow: StoredWorkflow) -> dict[str, Any]:
     """``WorkflowDetails``: ``GET /workflows/<id>``, run, snooze, resume, patch, webhooks."""
     template = workflow.template
     return {
@@ -438,7 +440,7 @@ def workflow_details(workflow: Workflow) -> dict[str, Any]:
     }
 
 
-def workflow_list_item(workflow: Workflow, field_names: list[str] | None) -> dict[str, Any]:
+def workflow_list_item(workflow: StoredWorkflow, field_names: list[str] | None) -> dict[str, Any]:
     """An item of ``GET /workflows`` (``fields`` only for the names asked for)."""
     template = workflow.template
     fields: list[dict[str, Any]] = []
@@ -471,7 +473,7 @@ def workflow_list_item(workflow: Workflow, field_names: list[str] | None) -> dic
     }
 
 
-def workflow_fields_item(workflow: Workflow, field_names: list[str] | None) -> dict[str, Any]:
+def workflow_fields_item(workflow: StoredWorkflow, field_names: list[str] | None) -> dict[str, Any]:
     """An item of ``GET /workflows/fields``."""
     values = _sorted_values(workflow.all_fields())
     if field_names:
@@ -487,7 +489,7 @@ def workflow_fields_item(workflow: Workflow, field_names: list[str] | None) -> d
     }
 
 
-def workflow_short(workflow: Workflow) -> dict[str, Any]:
+def workflow_short(workflow: StoredWorkflow) -> dict[str, Any]:
     """The ``workflow`` object inside a task."""
     return {
         "id": workflow.id,
@@ -502,7 +504,7 @@ def workflow_short(workflow: Workflow) -> dict[str, Any]:
 # -- tasks -----------------------------------------------------------------------------------
 
 
-def user_completed(task: Task, user_id: int | None) -> bool:
+def user_completed(task: StoredTask, user_id: int | None) -> bool:
     """Whether this user's share of the task is completed."""
     if user_id is None:
         return False
@@ -513,7 +515,7 @@ def user_completed(task: Task, user_id: int | None) -> bool:
     )
 
 
-def revert_targets(task: Task) -> list[Task]:
+def revert_targets(task: StoredTask) -> list[StoredTask]:
     """The tasks a revert from ``task`` goes back to (``revert_task`` or the parents)."""
     workflow = task.workflow
     template_task = task.template_task
@@ -525,8 +527,8 @@ def revert_targets(task: Task) -> list[Task]:
 
 def task_object(
     state: State,
-    task: Task,
-    user: User | None,
+    task: StoredTask,
+    user: StoredUser | None,
     *,
     full_workflow: bool = False,
 ) -> dict[str, Any]:
@@ -577,7 +579,7 @@ def task_object(
     }
 
 
-def task_list_item(task: Task) -> dict[str, Any]:
+def task_list_item(task: StoredTask) -> dict[str, Any]:
     """An item of ``GET /v3/tasks``."""
     return {
         "id": task.id,
@@ -594,7 +596,7 @@ def task_list_item(task: Task) -> dict[str, Any]:
     }
 
 
-def event_item(event: Event, workflow: Workflow) -> dict[str, Any]:
+def event_item(event: StoredEvent, workflow: StoredWorkflow) -> dict[str, Any]:
     """A ``WorkflowEvent``."""
     return {
         "id": event.id,
@@ -617,7 +619,7 @@ def event_item(event: Event, workflow: Workflow) -> dict[str, Any]:
     }
 
 
-def event_task_json(task: Task, *, with_output: bool = False) -> dict[str, Any]:
+def event_task_json(task: StoredTask, *, with_output: bool = False) -> dict[str, Any]:
     """The ``task`` snapshot stored in an event."""
     return {
         "id": task.id,
@@ -640,14 +642,14 @@ def event_task_json(task: Task, *, with_output: bool = False) -> dict[str, Any]:
     }
 
 
-def _event_field(value: FieldValue) -> dict[str, Any]:
+def _event_field(value: StoredFieldValue) -> dict[str, Any]:
     """A ``TaskFieldEvent`` (a value in an event's ``task.output``: no ``selections``)."""
     data = field_value(value)
     del data["selections"]
     return data
 
 
-def delay_json(delay: Delay) -> dict[str, Any] | None:
+def delay_json(delay: StoredDelay) -> dict[str, Any] | None:
     """A delay as stored in an event (a snapshot, open or closed)."""
     return _delay_json(delay)
 
@@ -655,7 +657,7 @@ def delay_json(delay: Delay) -> dict[str, Any] | None:
 # -- accounts --------------------------------------------------------------------------------
 
 
-def user_item(state: State, user: User) -> dict[str, Any]:
+def user_item(state: State, user: StoredUser) -> dict[str, Any]:
     """A user of ``/accounts/users`` and ``/accounts/user``."""
     invite = None
     if user.status == "invited":
@@ -697,7 +699,7 @@ def user_item(state: State, user: User) -> dict[str, Any]:
     }
 
 
-def group_item(group: Group) -> dict[str, Any]:
+def group_item(group: StoredGroup) -> dict[str, Any]:
     """A group of ``/accounts/groups``."""
     return {
         "id": group.id,
@@ -708,7 +710,7 @@ def group_item(group: Group) -> dict[str, Any]:
     }
 
 
-def api_key_item(key: ApiKey, *, with_token: bool) -> dict[str, Any]:
+def api_key_item(key: StoredApiKey, *, with_token: bool) -> dict[str, Any]:
     """An API key (the raw token only right after creation)."""
     data: dict[str, Any] = {
         "id": key.id,

@@ -17,19 +17,19 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 __all__ = [
-    "ApiKey",
-    "Delay",
-    "Event",
-    "FieldDef",
-    "FieldValue",
-    "Group",
-    "Performer",
     "State",
-    "Task",
-    "Template",
-    "TemplateTask",
-    "User",
-    "Workflow",
+    "StoredApiKey",
+    "StoredDelay",
+    "StoredEvent",
+    "StoredField",
+    "StoredFieldValue",
+    "StoredGroup",
+    "StoredPerformer",
+    "StoredTask",
+    "StoredTemplate",
+    "StoredTemplateTask",
+    "StoredUser",
+    "StoredWorkflow",
 ]
 
 #: Workflow statuses (ints on the wire).
@@ -41,7 +41,7 @@ _API_NAME_ALPHABET: Final = string.ascii_lowercase + string.digits
 
 
 @dataclass(slots=True, eq=False)
-class User:
+class StoredUser:
     """An account user (``type`` ``"user"`` or ``"guest"``)."""
 
     id: int
@@ -70,7 +70,7 @@ class User:
 
 
 @dataclass(slots=True, eq=False)
-class Group:
+class StoredGroup:
     """A user group."""
 
     id: int
@@ -80,7 +80,7 @@ class Group:
 
 
 @dataclass(slots=True, eq=False)
-class ApiKey:
+class StoredApiKey:
     """An API key (``token`` is the raw ``pn-`` key)."""
 
     id: int
@@ -94,7 +94,7 @@ class ApiKey:
 
 
 @dataclass(slots=True, eq=False)
-class FieldDef:
+class StoredField:
     """A template field (kickoff or task output)."""
 
     api_name: str
@@ -115,7 +115,7 @@ class FieldDef:
 
 
 @dataclass(slots=True, eq=False)
-class TemplateTask:
+class StoredTemplateTask:
     """A task of a template. ``conditions``, ``raw_performers``, ``checklists`` and
     ``raw_due_date`` are kept in their normalized JSON form (without labels)."""
 
@@ -127,7 +127,7 @@ class TemplateTask:
     require_completion_by_all: bool = False
     skip_for_starter: bool = False
     delay: float | None = None
-    fields: list[FieldDef] = field(default_factory=list)
+    fields: list[StoredField] = field(default_factory=list)
     conditions: list[dict[str, Any]] = field(default_factory=list)
     raw_performers: list[dict[str, Any]] = field(default_factory=list)
     checklists: list[dict[str, Any]] = field(default_factory=list)
@@ -138,7 +138,7 @@ class TemplateTask:
 
 
 @dataclass(slots=True, eq=False)
-class Template:
+class StoredTemplate:
     """A template; inactive templates keep their raw ``draft`` JSON."""
 
     id: int
@@ -157,23 +157,23 @@ class Template:
     reminder_notification: bool = False
     completion_notification: bool = False
     owners: list[dict[str, str]] = field(default_factory=list)
-    kickoff_fields: list[FieldDef] = field(default_factory=list)
-    tasks: list[TemplateTask] = field(default_factory=list)
+    kickoff_fields: list[StoredField] = field(default_factory=list)
+    tasks: list[StoredTemplateTask] = field(default_factory=list)
     draft: dict[str, Any] | None = None
     date_created: float = 0.0
     workflows_count: int = 0
 
-    def task(self, api_name: str) -> TemplateTask | None:
+    def task(self, api_name: str) -> StoredTemplateTask | None:
         """The template task with this api_name."""
         return next((t for t in self.tasks if t.api_name == api_name), None)
 
 
 @dataclass(slots=True, eq=False)
-class FieldValue:
+class StoredFieldValue:
     """A field of a running workflow (kickoff or task output) with its current value."""
 
     id: int
-    definition: FieldDef
+    definition: StoredField
     workflow_id: int
     task_id: int | None = None
     kickoff_id: int | None = None
@@ -190,7 +190,7 @@ class FieldValue:
 
 
 @dataclass(slots=True, eq=False)
-class Performer:
+class StoredPerformer:
     """A performer of a task: a user or a group."""
 
     type: str
@@ -200,7 +200,7 @@ class Performer:
 
 
 @dataclass(slots=True, eq=False)
-class Delay:
+class StoredDelay:
     """A task delay (template ``delay`` or a snooze)."""
 
     id: int
@@ -212,12 +212,12 @@ class Delay:
 
 
 @dataclass(slots=True, eq=False)
-class Task:
+class StoredTask:
     """A task of a workflow."""
 
     id: int
-    workflow: Workflow
-    template_task: TemplateTask
+    workflow: StoredWorkflow
+    template_task: StoredTemplateTask
     name: str
     description: str | None
     status: str = "pending"
@@ -226,12 +226,12 @@ class Task:
     date_completed: float | None = None
     due_date: float | None = None
     is_urgent: bool = False
-    performers: list[Performer] = field(default_factory=list)
+    performers: list[StoredPerformer] = field(default_factory=list)
     #: Group members who completed a ``require_completion_by_all`` task (user id → time).
     group_user_completions: dict[int, float] = field(default_factory=dict)
-    fields: list[FieldValue] = field(default_factory=list)
+    fields: list[StoredFieldValue] = field(default_factory=list)
     checklists: list[dict[str, Any]] = field(default_factory=list)
-    delay: Delay | None = None
+    delay: StoredDelay | None = None
     contains_comments: bool = False
 
     @property
@@ -251,12 +251,12 @@ class Task:
 
 
 @dataclass(slots=True, eq=False)
-class Workflow:
+class StoredWorkflow:
     """A running (or finished) workflow."""
 
     id: int
     name: str
-    template: Template
+    template: StoredTemplate
     date_created: float
     kickoff_id: int
     description: str | None = None
@@ -268,20 +268,20 @@ class Workflow:
     workflow_starter: int | None = None
     ancestor_task_id: int | None = None
     due_date: float | None = None
-    kickoff_fields: list[FieldValue] = field(default_factory=list)
-    tasks: list[Task] = field(default_factory=list)
+    kickoff_fields: list[StoredFieldValue] = field(default_factory=list)
+    tasks: list[StoredTask] = field(default_factory=list)
     owners: list[int] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
+    events: list[StoredEvent] = field(default_factory=list)
     deleted: bool = False
 
-    def task(self, api_name: str) -> Task | None:
+    def task(self, api_name: str) -> StoredTask | None:
         """The workflow's task with this api_name."""
         for task in self.tasks:
             if task.template_task.api_name == api_name:
                 return task
         return None
 
-    def field_value(self, api_name: str) -> FieldValue | None:
+    def field_value(self, api_name: str) -> StoredFieldValue | None:
         """The kickoff or task field with this api_name."""
         for value in self.kickoff_fields:
             if value.definition.api_name == api_name:
@@ -292,7 +292,7 @@ class Workflow:
                     return value
         return None
 
-    def all_fields(self) -> list[FieldValue]:
+    def all_fields(self) -> list[StoredFieldValue]:
         """Kickoff fields then every task's fields."""
         result = list(self.kickoff_fields)
         for task in self.tasks:
@@ -301,7 +301,7 @@ class Workflow:
 
 
 @dataclass(slots=True, eq=False)
-class Event:
+class StoredEvent:
     """A workflow event (``type`` as in the API's ``WorkflowEventType``)."""
 
     id: int
@@ -323,22 +323,22 @@ class State:
     def __init__(self, *, seed: int = 0) -> None:
         self.rng = random.Random(seed)
         self._counters: defaultdict[str, int] = defaultdict(int)
-        self.users: dict[int, User] = {}
-        self.users_by_email: dict[str, User] = {}
-        self.groups: dict[int, Group] = {}
-        self.api_keys: dict[int, ApiKey] = {}
-        self.api_keys_by_token: dict[str, ApiKey] = {}
+        self.users: dict[int, StoredUser] = {}
+        self.users_by_email: dict[str, StoredUser] = {}
+        self.groups: dict[int, StoredGroup] = {}
+        self.api_keys: dict[int, StoredApiKey] = {}
+        self.api_keys_by_token: dict[str, StoredApiKey] = {}
         #: Session (login) tokens → user id; they authenticate as ``Bearer`` too.
         self.sessions: dict[str, int] = {}
-        self.templates: dict[int, Template] = {}
-        self.workflows: dict[int, Workflow] = {}
-        self.tasks: dict[int, Task] = {}
+        self.templates: dict[int, StoredTemplate] = {}
+        self.workflows: dict[int, StoredWorkflow] = {}
+        self.tasks: dict[int, StoredTask] = {}
         #: Webhook subscriptions: event → hooks ``{"id", "event", "target", "user_id"}``.
         self.webhooks: dict[str, list[dict[str, Any]]] = {}
         #: Embedded workflows by the id of their ancestor task.
-        self.sub_workflows: dict[int, list[Workflow]] = {}
+        self.sub_workflows: dict[int, list[StoredWorkflow]] = {}
         #: The task of every workflow checklist, by checklist id.
-        self.checklist_tasks: dict[int, Task] = {}
+        self.checklist_tasks: dict[int, StoredTask] = {}
         self.owner_id: int = 0
 
     def next_id(self, kind: str) -> int:
@@ -356,15 +356,15 @@ class State:
         return "".join(self.rng.choices(alphabet, k=length))
 
     @property
-    def owner(self) -> User:
+    def owner(self) -> StoredUser:
         """The account owner."""
         return self.users[self.owner_id]
 
-    def user_by_email(self, email: str) -> User | None:
+    def user_by_email(self, email: str) -> StoredUser | None:
         """Case-insensitive email lookup."""
         return self.users_by_email.get(email.lower())
 
-    def group_by_name(self, name: str) -> Group | None:
+    def group_by_name(self, name: str) -> StoredGroup | None:
         """Case-insensitive group name lookup."""
         lowered = name.lower()
         return next((g for g in self.groups.values() if g.name.lower() == lowered), None)

@@ -9,7 +9,7 @@ import pytest
 
 from pneumatic_async.testing import ApiError, FakePneumatic
 from pneumatic_async.testing.serializers import task_object, workflow_details
-from pneumatic_async.testing.state import Workflow
+from pneumatic_async.testing.state import StoredWorkflow
 from tests.testing._core_fixtures import (
     Clock,
     after,
@@ -21,11 +21,11 @@ from tests.testing._core_fixtures import (
 )
 
 
-def status_of(workflow: Workflow) -> dict[str, str]:
+def status_of(workflow: StoredWorkflow) -> dict[str, str]:
     return {t.api_name: t.status for t in workflow.tasks}
 
 
-def complete(fake: FakePneumatic, workflow: Workflow, api_name: str, **output: Any) -> None:
+def complete(fake: FakePneumatic, workflow: StoredWorkflow, api_name: str, **output: Any) -> None:
     target = workflow.task(api_name)
     assert target is not None
     fake.engine.complete(target, fake.owner, output)

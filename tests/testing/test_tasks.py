@@ -9,7 +9,7 @@ import pytest
 
 from pneumatic_async._http import httpx
 from pneumatic_async.testing import FakePneumatic
-from pneumatic_async.testing.state import Template
+from pneumatic_async.testing.state import StoredTemplate
 from tests.testing._core_fixtures import Clock, client, field, linear, task
 
 
@@ -30,14 +30,14 @@ async def http(fake: FakePneumatic) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def template(fake: FakePneumatic) -> Template:
+def template(fake: FakePneumatic) -> StoredTemplate:
     decision = field("decision", "radio", selections=["Approve", "Reject"], is_required=True)
     return fake.add_template(
         name="Review", tasks=linear(2, fields=[decision, field("note", order=2)])
     )
 
 
-async def run(http: httpx.AsyncClient, template: Template) -> list[int]:
+async def run(http: httpx.AsyncClient, template: StoredTemplate) -> list[int]:
     response = await http.post(f"/templates/{template.id}/run", json={})
     return [t["id"] for t in response.json()["tasks"]]
 
@@ -45,7 +45,7 @@ async def run(http: httpx.AsyncClient, template: Template) -> list[int]:
 # -- /v3/tasks -------------------------------------------------------------------------------------
 
 
-async def test_task_list(http: httpx.AsyncClient, template: Template, clock: Clock) -> None:
+async def test_task_list(http: httpx.AsyncClient, template: StoredTemplate, clock: Clock) -> None:
     first, _ = await run(http, template)
     clock.now += 10
     third, _ = await run(http, template)
@@ -81,7 +81,7 @@ async def test_assigned_to_is_for_admins(fake: FakePneumatic) -> None:
 # -- /v2/tasks/<id> --------------------------------------------------------------------------------
 
 
-async def test_get_task(http: httpx.AsyncClient, template: Template) -> None:
+async def test_get_task(http: httpx.AsyncClient, template: StoredTemplate) -> None:
     first, second = await run(http, template)
     data = (await http.get(f"/v2/tasks/{first}")).json()
     assert data["workflow"]["template_name"] == "Review"
@@ -96,7 +96,7 @@ async def test_get_task(http: httpx.AsyncClient, template: Template) -> None:
     assert (await http.get("/v2/tasks/999")).status_code == 404
 
 
-async def test_complete_task(http: httpx.AsyncClient, template: Template) -> None:
+async def test_complete_task(http: httpx.AsyncClient, template: StoredTemplate) -> None:
     first, second = await run(http, template)
     url = f"/v2/tasks/{first}/complete"
     not_object = await http.post(url, json={"output": ["x"]})
@@ -126,7 +126,7 @@ async def test_complete_task(http: httpx.AsyncClient, template: Template) -> Non
     assert started["revert_tasks"] == [{"id": first, "name": "Step 1", "api_name": "step-1"}]
 
 
-async def test_complete_permissions(fake: FakePneumatic, template: Template) -> None:
+async def test_complete_permissions(fake: FakePneumatic, template: StoredTemplate) -> None:
     workflow = fake.run_workflow(template)
     stranger = fake.add_user("s@example.com", "St", "Ranger")
     async with client(fake, fake.add_api_key(stranger).token) as http:
@@ -138,7 +138,7 @@ async def test_complete_permissions(fake: FakePneumatic, template: Template) -> 
         assert (await http.put(f"/v2/tasks/{workflow.tasks[0].id}")).status_code == 403
 
 
-async def test_revert(http: httpx.AsyncClient, template: Template) -> None:
+async def test_revert(http: httpx.AsyncClient, template: StoredTemplate) -> None:
     first, second = await run(http, template)
     await http.post(f"/v2/tasks/{first}/complete", json={"output": {"decision": "Reject"}})
     url = f"/v2/tasks/{second}/revert"
@@ -158,7 +158,7 @@ async def test_revert(http: httpx.AsyncClient, template: Template) -> None:
 
 
 async def test_comment_due_date_and_events(
-    http: httpx.AsyncClient, fake: FakePneumatic, template: Template
+    http: httpx.AsyncClient, fake: FakePneumatic, template: StoredTemplate
 ) -> None:
     first, _ = await run(http, template)
     comment = await http.post(f"/v2/tasks/{first}/comment", json={"text": "hi"})
@@ -180,7 +180,7 @@ async def test_comment_due_date_and_events(
     assert types == [18, 18, 5]  # the task-started event is not a task event
 
 
-async def test_webhook_example(http: httpx.AsyncClient, template: Template) -> None:
+async def test_webhook_example(http: httpx.AsyncClient, template: StoredTemplate) -> None:
     assert (await http.get("/v2/tasks/webhook-example")).status_code == 404
     first, _ = await run(http, template)
     example = (await http.get("/v2/tasks/webhook-example")).json()

@@ -9,7 +9,7 @@ import pytest
 
 from pneumatic_async._http import httpx
 from pneumatic_async.testing import FakePneumatic
-from pneumatic_async.testing.state import Template
+from pneumatic_async.testing.state import StoredTemplate
 from tests.testing._core_fixtures import Clock, client, field, linear, statuses, task
 
 HTML_404 = "<h1>Not Found</h1><p>The requested resource was not found on this server.</p>"
@@ -32,7 +32,7 @@ async def http(fake: FakePneumatic) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def template(fake: FakePneumatic) -> Template:
+def template(fake: FakePneumatic) -> StoredTemplate:
     return fake.add_template(
         name="Flow",
         kickoff={"fields": [field("who"), field("n", "number", order=2)]},
@@ -40,7 +40,7 @@ def template(fake: FakePneumatic) -> Template:
     )
 
 
-async def run(http: httpx.AsyncClient, template: Template, **body: Any) -> dict[str, Any]:
+async def run(http: httpx.AsyncClient, template: StoredTemplate, **body: Any) -> dict[str, Any]:
     response = await http.post(f"/templates/{template.id}/run", json=body)
     assert response.status_code == 200, response.text
     data: dict[str, Any] = response.json()
@@ -51,7 +51,7 @@ async def run(http: httpx.AsyncClient, template: Template, **body: Any) -> dict[
 
 
 async def test_list_is_always_enveloped(
-    http: httpx.AsyncClient, template: Template, clock: Clock
+    http: httpx.AsyncClient, template: StoredTemplate, clock: Clock
 ) -> None:
     for index in range(17):
         clock.now += 1
@@ -70,7 +70,7 @@ async def test_list_is_always_enveloped(
 
 
 async def test_list_filters(
-    http: httpx.AsyncClient, fake: FakePneumatic, template: Template
+    http: httpx.AsyncClient, fake: FakePneumatic, template: StoredTemplate
 ) -> None:
     first = await run(http, template, kickoff={"who": "x"})
     second = await run(http, template, kickoff={"who": "y"})
@@ -118,7 +118,7 @@ async def test_current_performer_only_for_running(http: httpx.AsyncClient) -> No
 
 
 async def test_workflow_fields(
-    http: httpx.AsyncClient, fake: FakePneumatic, template: Template
+    http: httpx.AsyncClient, fake: FakePneumatic, template: StoredTemplate
 ) -> None:
     await run(http, template, kickoff={"who": "a", "n": 3})
     page = (await http.get(f"/workflows/fields?template_id={template.id}&fields=n")).json()
@@ -140,7 +140,7 @@ async def test_workflow_fields(
 
 
 async def test_get_404_and_403(
-    http: httpx.AsyncClient, fake: FakePneumatic, template: Template
+    http: httpx.AsyncClient, fake: FakePneumatic, template: StoredTemplate
 ) -> None:
     workflow = await run(http, template)
     assert (await http.get(f"/workflows/{workflow['id']}")).json()["id"] == workflow["id"]
@@ -153,7 +153,7 @@ async def test_get_404_and_403(
 
 
 async def test_unmapped_methods_and_legacy_routes(
-    http: httpx.AsyncClient, template: Template
+    http: httpx.AsyncClient, template: StoredTemplate
 ) -> None:
     workflow = await run(http, template)
     denied = await http.post(f"/workflows/{workflow['id']}")
@@ -166,7 +166,9 @@ async def test_unmapped_methods_and_legacy_routes(
     assert (await http.post(f"/workflows/{workflow['id']}/run")).status_code == 404
 
 
-async def test_patch(http: httpx.AsyncClient, fake: FakePneumatic, template: Template) -> None:
+async def test_patch(
+    http: httpx.AsyncClient, fake: FakePneumatic, template: StoredTemplate
+) -> None:
     workflow = await run(http, template, kickoff={"who": "a"})
     url = f"/workflows/{workflow['id']}"
     due = fake.now() + 3600
@@ -187,7 +189,7 @@ async def test_patch(http: httpx.AsyncClient, fake: FakePneumatic, template: Tem
     assert bad_value.json()["details"]["api_name"] == "n"
 
 
-async def test_delete(http: httpx.AsyncClient, template: Template) -> None:
+async def test_delete(http: httpx.AsyncClient, template: StoredTemplate) -> None:
     workflow = await run(http, template)
     response = await http.delete(f"/workflows/{workflow['id']}")
     assert (response.status_code, response.content) == (204, b"")
@@ -196,7 +198,7 @@ async def test_delete(http: httpx.AsyncClient, template: Template) -> None:
     assert (await http.get(f"/v2/tasks/{task_id}")).status_code == 404
 
 
-async def test_non_admin_cannot_change(fake: FakePneumatic, template: Template) -> None:
+async def test_non_admin_cannot_change(fake: FakePneumatic, template: StoredTemplate) -> None:
     user = fake.add_user("u@example.com", "U", "Ser")
     workflow = fake.run_workflow(template)
     workflow.owners.append(user.id)
@@ -211,7 +213,7 @@ async def test_non_admin_cannot_change(fake: FakePneumatic, template: Template) 
 # -- actions ---------------------------------------------------------------------------------------
 
 
-async def test_return_to(http: httpx.AsyncClient, template: Template) -> None:
+async def test_return_to(http: httpx.AsyncClient, template: StoredTemplate) -> None:
     workflow = await run(http, template)
     first, second = (t["id"] for t in workflow["tasks"])
     url = f"/workflows/{workflow['id']}/return-to"
@@ -234,7 +236,9 @@ async def test_return_to(http: httpx.AsyncClient, template: Template) -> None:
     assert statuses(after) == {"step-1": "active", "step-2": "pending"}
 
 
-async def test_finish(http: httpx.AsyncClient, fake: FakePneumatic, template: Template) -> None:
+async def test_finish(
+    http: httpx.AsyncClient, fake: FakePneumatic, template: StoredTemplate
+) -> None:
     workflow = await run(http, template)
     refused = await http.post(f"/workflows/{workflow['id']}/finish")
     assert refused.json()["message"] == "You are not allowed to finish this workflow."
@@ -247,7 +251,7 @@ async def test_finish(http: httpx.AsyncClient, fake: FakePneumatic, template: Te
 
 
 async def test_snooze_and_resume(
-    http: httpx.AsyncClient, fake: FakePneumatic, template: Template
+    http: httpx.AsyncClient, fake: FakePneumatic, template: StoredTemplate
 ) -> None:
     workflow = await run(http, template)
     url = f"/workflows/{workflow['id']}"
@@ -263,7 +267,7 @@ async def test_snooze_and_resume(
     assert (resumed["status"], resumed["tasks"][0]["status"]) == (0, "active")
 
 
-async def test_comment_and_events(http: httpx.AsyncClient, template: Template) -> None:
+async def test_comment_and_events(http: httpx.AsyncClient, template: StoredTemplate) -> None:
     workflow = await run(http, template)
     url = f"/workflows/{workflow['id']}"
     blank = await http.post(f"{url}/comment", json={"text": "  "})

@@ -17,7 +17,7 @@ from pneumatic_async.testing.errors import (
     forbidden,
     not_found,
 )
-from pneumatic_async.testing.state import Task, Template, User, Workflow
+from pneumatic_async.testing.state import StoredTask, StoredTemplate, StoredUser, StoredWorkflow
 
 if TYPE_CHECKING:
     from pneumatic_async.testing._fake import FakePneumatic
@@ -96,10 +96,10 @@ def fake_of(request: Request) -> FakePneumatic:
     return fake  # type: ignore[no-any-return]
 
 
-def current_user(request: Request) -> User:
+def current_user(request: Request) -> StoredUser:
     """The authenticated caller (the app authenticated the request before the handler)."""
     user = request.scope.get("user")
-    assert isinstance(user, User), "core API handler called without authentication"
+    assert isinstance(user, StoredUser), "core API handler called without authentication"
     return user
 
 
@@ -155,13 +155,13 @@ def parse_bool_param(request: Request, name: str) -> bool | None:
 # -- permissions -----------------------------------------------------------------------------
 
 
-def require_admin(user: User) -> None:
+def require_admin(user: StoredUser) -> None:
     """403 unless admin or account owner."""
     if not (user.is_admin or user.is_account_owner):
         raise forbidden()
 
 
-def template_roles(fake: FakePneumatic, template: Template, user: User) -> set[str]:
+def template_roles(fake: FakePneumatic, template: StoredTemplate, user: StoredUser) -> set[str]:
     """The caller's roles on a template (``owner``, ``viewer``, ``starter``)."""
     groups = fake.state.groups
     roles = set()
@@ -178,7 +178,7 @@ def template_roles(fake: FakePneumatic, template: Template, user: User) -> set[s
     return roles
 
 
-def template_for_owner(fake: FakePneumatic, request: Request, user: User) -> Template:
+def template_for_owner(fake: FakePneumatic, request: Request, user: StoredUser) -> StoredTemplate:
     """Retrieve/update/delete: admin or account owner, and a template owner (owner bypasses)."""
     require_admin(user)
     template_id = parse_id(request.path_params["id"])
@@ -192,7 +192,7 @@ def template_for_owner(fake: FakePneumatic, request: Request, user: User) -> Tem
     return template
 
 
-def template_for_run(fake: FakePneumatic, request: Request, user: User) -> Template:
+def template_for_run(fake: FakePneumatic, request: Request, user: StoredUser) -> StoredTemplate:
     """Run: account owner, or owner/viewer/starter of the template."""
     template_id = parse_id(request.path_params["id"])
     template = fake.state.templates.get(template_id) if template_id is not None else None
@@ -205,7 +205,7 @@ def template_for_run(fake: FakePneumatic, request: Request, user: User) -> Templ
     return template
 
 
-def is_performer(fake: FakePneumatic, task: Task, user: User) -> bool:
+def is_performer(fake: FakePneumatic, task: StoredTask, user: StoredUser) -> bool:
     """Whether the user performs the task (directly or via a group)."""
     for performer in task.performers:
         if performer.type == "user":
@@ -218,7 +218,7 @@ def is_performer(fake: FakePneumatic, task: Task, user: User) -> bool:
     return False
 
 
-def can_view_workflow(fake: FakePneumatic, workflow: Workflow, user: User) -> bool:
+def can_view_workflow(fake: FakePneumatic, workflow: StoredWorkflow, user: StoredUser) -> bool:
     """Workflow members, template owners/viewers, starters of their own runs."""
     if user.is_account_owner or user.id in workflow.owners:
         return True
@@ -230,12 +230,12 @@ def can_view_workflow(fake: FakePneumatic, workflow: Workflow, user: User) -> bo
     return any(is_performer(fake, task, user) for task in workflow.tasks)
 
 
-def _workflow_by_url(fake: FakePneumatic, request: Request) -> Workflow | None:
+def _workflow_by_url(fake: FakePneumatic, request: Request) -> StoredWorkflow | None:
     workflow_id = parse_id(request.path_params["id"])
     return fake.state.workflows.get(workflow_id) if workflow_id is not None else None
 
 
-def workflow_for_view(fake: FakePneumatic, request: Request, user: User) -> Workflow:
+def workflow_for_view(fake: FakePneumatic, request: Request, user: StoredUser) -> StoredWorkflow:
     """Retrieve/events/comment: a visible workflow (403 before 404 for non-owners)."""
     workflow = _workflow_by_url(fake, request)
     if user.is_account_owner:
@@ -247,7 +247,7 @@ def workflow_for_view(fake: FakePneumatic, request: Request, user: User) -> Work
     return workflow
 
 
-def workflow_for_change(fake: FakePneumatic, request: Request, user: User) -> Workflow:
+def workflow_for_change(fake: FakePneumatic, request: Request, user: StoredUser) -> StoredWorkflow:
     """Patch/delete/return-to/finish/snooze/resume: admin (or owner) with change permission."""
     require_admin(user)
     workflow = _workflow_by_url(fake, request)
@@ -260,7 +260,7 @@ def workflow_for_change(fake: FakePneumatic, request: Request, user: User) -> Wo
     return workflow
 
 
-def task_for_view(fake: FakePneumatic, request: Request, user: User) -> Task:
+def task_for_view(fake: FakePneumatic, request: Request, user: StoredUser) -> StoredTask:
     """Retrieve/events: a task of a visible workflow (a missing task is 404 for everybody)."""
     task_id = parse_id(request.path_params["id"])
     if task_id is None:
@@ -273,7 +273,7 @@ def task_for_view(fake: FakePneumatic, request: Request, user: User) -> Task:
     return task
 
 
-def task_for_complete(fake: FakePneumatic, request: Request, user: User) -> Task:
+def task_for_complete(fake: FakePneumatic, request: Request, user: StoredUser) -> StoredTask:
     """Complete/revert/comment: a performer of the task, or the account owner."""
     task_id = parse_id(request.path_params["id"])
     task = fake.state.tasks.get(task_id) if task_id is not None else None

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 
 from pneumatic_async.testing.errors import detail_error
-from pneumatic_async.testing.state import User
+from pneumatic_async.testing.state import StoredUser
 
 __all__ = ["HTML_500", "SwitchedRoute", "caller", "json_response", "read_data", "server_error_500"]
 
@@ -50,10 +50,10 @@ async def read_data(request: Request) -> Any:
     raise detail_error(415, f'Unsupported media type "{content_type}" in request.')
 
 
-def caller(request: Request) -> User | None:
+def caller(request: Request) -> StoredUser | None:
     """The user whose key authenticated the request (the app records it; None if anonymous)."""
     user = request.scope.get("user")
-    return user if isinstance(user, User) else None
+    return user if isinstance(user, StoredUser) else None
 
 
 class SwitchedRoute(Route):

@@ -28,7 +28,7 @@ from pneumatic_async.testing.handlers._api import (
     ok,
     parse_id,
 )
-from pneumatic_async.testing.state import Task, User
+from pneumatic_async.testing.state import StoredTask, StoredUser
 
 __all__ = ["ROUTES", "get_checklist", "mark_checklist_item", "unmark_checklist_item"]
 
@@ -53,7 +53,7 @@ def checklist_json(checklist: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _checklist_by_url(request: Request, user: User) -> tuple[Task, dict[str, Any]]:
+def _checklist_by_url(request: Request, user: StoredUser) -> tuple[StoredTask, dict[str, Any]]:
     fake = fake_of(request)
     checklist_id = parse_id(request.path_params["id"])
     task = fake.state.checklist_tasks.get(checklist_id) if checklist_id is not None else None

@@ -38,7 +38,7 @@ from pneumatic_async.testing.handlers._api import (
 )
 from pneumatic_async.testing.handlers.workflows import comment_text, list_events
 from pneumatic_async.testing.pagination import paginate, plain_limit
-from pneumatic_async.testing.state import RUNNING, Task, User
+from pneumatic_async.testing.state import RUNNING, StoredTask, StoredUser
 
 if TYPE_CHECKING:
     from pneumatic_async.testing._fake import FakePneumatic
@@ -55,7 +55,7 @@ def routes(fake: FakePneumatic) -> list[BaseRoute]:
     state = fake.state
     engine = fake.engine
 
-    def performs(task: Task, user: User) -> bool:
+    def performs(task: StoredTask, user: StoredUser) -> bool:
         return is_performer(fake, task, user)
 
     async def list_tasks(request: Request) -> Response:
@@ -88,7 +88,7 @@ def routes(fake: FakePneumatic) -> list[BaseRoute]:
         api_name = params.get("template_task_api_name")
         words = search_words(params.get("search"))
 
-        def matches(task: Task) -> bool:
+        def matches(task: StoredTask) -> bool:
             if not performs(task, assignee):
                 return False
             done = serializers.user_completed(task, assignee.id)
@@ -234,7 +234,7 @@ def _tokens(*texts: str | None) -> list[str]:
     return [w for text in texts if text for w in _WORD.findall(text.lower())]
 
 
-def matches_search(words: list[str], task: Task) -> bool:
+def matches_search(words: list[str], task: StoredTask) -> bool:
     """The real server's task search: any word is a prefix of a word of the task's own text
     (name, description) or of its workflow's name."""
     for tokens in (_tokens(task.name, task.description), _tokens(task.workflow.name)):

@@ -27,7 +27,7 @@ from pneumatic_async.testing.handlers._api import (
     template_roles,
 )
 from pneumatic_async.testing.pagination import paginate, plain_limit
-from pneumatic_async.testing.state import SNOOZED, Task, Template
+from pneumatic_async.testing.state import SNOOZED, StoredTask, StoredTemplate
 
 if TYPE_CHECKING:
     from pneumatic_async.testing._fake import FakePneumatic
@@ -134,7 +134,7 @@ def routes(fake: FakePneumatic) -> list[BaseRoute]:
     ]
 
 
-def _template_for_read(fake: FakePneumatic, request: Request) -> Template:
+def _template_for_read(fake: FakePneumatic, request: Request) -> StoredTemplate:
     user = current_user(request)
     return template_for_run(fake, request, user)
 
@@ -184,7 +184,7 @@ def _run_options(fake: FakePneumatic, data: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
-def _check_ancestor(fake: FakePneumatic, task: Task, user: Any) -> None:
+def _check_ancestor(fake: FakePneumatic, task: StoredTask, user: Any) -> None:
     if task.workflow.status == SNOOZED:
         raise service_error("Snoozed workflow cannot be changed.")
     if task.status != "active":

@@ -28,7 +28,7 @@ from pneumatic_async.testing.handlers._api import (
 )
 from pneumatic_async.testing.handlers._common import server_error_500
 from pneumatic_async.testing.pagination import paginate, plain_limit
-from pneumatic_async.testing.state import User
+from pneumatic_async.testing.state import StoredUser
 
 if TYPE_CHECKING:
     from pneumatic_async.testing._fake import FakePneumatic
@@ -150,8 +150,8 @@ def _csv(raw: str | None, allowed: tuple[str, ...]) -> set[str] | None:
     return set(values)
 
 
-def _sort_key(name: str) -> Callable[[User], str]:
-    def key(user: User) -> str:
+def _sort_key(name: str) -> Callable[[StoredUser], str]:
+    def key(user: StoredUser) -> str:
         return str(getattr(user, name)).lower()
 
     return key

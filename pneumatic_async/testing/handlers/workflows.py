@@ -41,7 +41,7 @@ from pneumatic_async.testing.pagination import (
     paginate,
     plain_limit,
 )
-from pneumatic_async.testing.state import DONE, RUNNING, SNOOZED, User, Workflow
+from pneumatic_async.testing.state import DONE, RUNNING, SNOOZED, StoredUser, StoredWorkflow
 
 if TYPE_CHECKING:
     from pneumatic_async.testing._fake import FakePneumatic
@@ -84,7 +84,7 @@ def routes(fake: FakePneumatic) -> list[BaseRoute]:
     state = fake.state
     engine = fake.engine
 
-    def visible(user: User) -> list[Workflow]:
+    def visible(user: StoredUser) -> list[StoredWorkflow]:
         workflows = state.workflows.values()
         if user.is_account_owner:
             return list(workflows)
@@ -110,7 +110,7 @@ def routes(fake: FakePneumatic) -> list[BaseRoute]:
         limit = default_limit(request)
         search = (request.query_params.get("search") or "").strip().lower()
 
-        def matches(workflow: Workflow) -> bool:
+        def matches(workflow: StoredWorkflow) -> bool:
             if status is not None and workflow.status != status:
                 return False
             if template_ids and workflow.template.id not in template_ids:
@@ -327,13 +327,13 @@ def routes(fake: FakePneumatic) -> list[BaseRoute]:
     ]
 
 
-def _search_matches(workflow: Workflow, search: str) -> bool:
+def _search_matches(workflow: StoredWorkflow, search: str) -> bool:
     if search in workflow.name.lower():
         return True
     return any(search in (v.value or "").lower() for v in workflow.all_fields())
 
 
-def _order(items: list[Workflow], ordering: str) -> None:
+def _order(items: list[StoredWorkflow], ordering: str) -> None:
     if ordering == "date":
         items.sort(key=lambda w: (w.date_created, w.id))
     elif ordering == "-urgent":
@@ -360,7 +360,7 @@ async def comment_text(request: Request) -> str:
     return stripped
 
 
-def list_events(request: Request, workflow: Workflow, events: list[Any]) -> Any:
+def list_events(request: Request, workflow: StoredWorkflow, events: list[Any]) -> Any:
     """Events (``ordering``, ``include_comments``; plain LimitOffset pagination)."""
     ordering = request.query_params.get("ordering")
     if ordering is not None and ordering not in ("created", "-created"):
