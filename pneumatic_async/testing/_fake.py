@@ -8,7 +8,6 @@ from types import TracebackType
 from typing import Any, Self
 
 from pneumatic_async._http import httpx
-from pneumatic_async.testing._templates import save_template
 from pneumatic_async.testing.app import build_app
 from pneumatic_async.testing.delivery import WebhookDispatcher
 from pneumatic_async.testing.engine import Engine
@@ -22,6 +21,7 @@ from pneumatic_async.testing.state import (
     StoredUser,
     StoredWorkflow,
 )
+from pneumatic_async.testing.validation import save_template
 
 __all__ = ["FakePneumatic"]
 

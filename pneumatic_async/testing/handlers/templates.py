@@ -9,7 +9,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from pneumatic_async.testing import serializers
-from pneumatic_async.testing._templates import save_template
 from pneumatic_async.testing._values import parse_timestamp, require_bool
 from pneumatic_async.testing.errors import field_error, service_error
 from pneumatic_async.testing.handlers._api import (
@@ -28,6 +27,7 @@ from pneumatic_async.testing.handlers._api import (
 )
 from pneumatic_async.testing.pagination import paginate, plain_limit
 from pneumatic_async.testing.state import SNOOZED, StoredTask, StoredTemplate
+from pneumatic_async.testing.validation import save_template
 
 if TYPE_CHECKING:
     from pneumatic_async.testing._fake import FakePneumatic
