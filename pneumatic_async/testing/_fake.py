@@ -7,12 +7,14 @@ from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self
 
-from pneumatic_async._http import httpx
+import httpx
+
 from pneumatic_async.testing.app import build_app
 from pneumatic_async.testing.delivery import WebhookDispatcher
 from pneumatic_async.testing.engine import Engine
 from pneumatic_async.testing.faults import ConnectionDropped, FaultInjector
-from pneumatic_async.testing.handlers.files import FakeFileService
+from pneumatic_async.testing.file_service import FakeFileService
+from pneumatic_async.testing.flowdash import FakeFlowdash
 from pneumatic_async.testing.state import (
     State,
     StoredApiKey,
@@ -103,6 +105,7 @@ class FakePneumatic:
             signed_url_uploads=signed_url_uploads,
             seed=seed,
         )
+        self.flowdash = FakeFlowdash(seed=seed)
         self.engine = Engine(
             self.state,
             clock=self.now,

@@ -22,7 +22,7 @@ import hashlib
 import random
 from collections.abc import Callable, MutableMapping
 from email.utils import formatdate
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -41,11 +41,8 @@ from pneumatic_async.testing.handlers import (
     webhooks,
     workflows,
 )
-from pneumatic_async.testing.handlers._api import ApiRoute, json_body
+from pneumatic_async.testing.handlers._helpers import ApiRoute, ServedFake, json_body
 from pneumatic_async.testing.state import StoredUser
-
-if TYPE_CHECKING:
-    from pneumatic_async.testing._fake import FakePneumatic
 
 __all__ = ["PneumaticApp", "build_app"]
 
@@ -81,19 +78,19 @@ class _AuthFailure(Exception):
         self.body = body
 
 
-def build_app(fake: FakePneumatic) -> ASGIApp:
+def build_app(fake: ServedFake) -> ASGIApp:
     """The fake's ASGI app (wrapped in the fault middleware)."""
     routes: list[BaseRoute] = [
         *files.routes(fake),
-        *flowdash.routes(fake),
-        *webhooks.routes(fake),
-        *templates.routes(fake),
-        *workflows.routes(fake),
+        *flowdash.ROUTES,
+        *webhooks.ROUTES,
+        *templates.ROUTES,
+        *workflows.ROUTES,
         *checklists.ROUTES,
-        *tasks.routes(fake),
-        *users.routes(fake),
+        *tasks.ROUTES,
+        *users.ROUTES,
     ]
-    file_service = files.get_file_service(fake)
+    file_service = fake.files
     exempt = (
         file_service.path + "/",
         urlsplit(file_service.storage_url).path.rstrip("/") + "/",
@@ -107,7 +104,7 @@ class PneumaticApp:
 
     def __init__(
         self,
-        fake: FakePneumatic,
+        fake: ServedFake,
         routes: list[BaseRoute],
         *,
         exempt_prefixes: tuple[str, ...] = (),
@@ -146,6 +143,7 @@ class PneumaticApp:
             return
         if scope["type"] != "http":
             return
+        scope["fake"] = self.fake
         self.fake.engine.advance()
         route, child, partial = self._match(scope)
         path: str = scope["path"]
@@ -166,7 +164,6 @@ class PneumaticApp:
             await self._unauthorized(_NOT_PROVIDED)(scope, receive, send)
             return
         scope["user"] = user
-        scope["fake"] = self.fake
         target = route or partial
         try:
             if path in _API_ROOTS and target is None:

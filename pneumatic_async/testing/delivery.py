@@ -32,9 +32,8 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 import anyio
+import httpx
 from anyio.abc import TaskGroup, TaskStatus
-
-from pneumatic_async._http import httpx
 
 __all__ = ["DELIVERY_HEADERS", "DeliveryRecord", "WebhookDispatcher", "encode_delivery"]
 

@@ -13,7 +13,7 @@ from pneumatic_async.errors import ConfigurationError, UnprocessableEntityError
 from pneumatic_async.models.flowdash import ExecutionStatus
 from pneumatic_async.retries import RetryPolicy
 from pneumatic_async.testing import FakePneumatic
-from pneumatic_async.testing.handlers.flowdash import get_flowdash
+from pneumatic_async.testing.flowdash import get_flowdash
 
 KEY = "fd-TESTKEYtestkey"
 

@@ -17,7 +17,7 @@ from pneumatic_async.testing._multipart import (
     boundary_from_content_type,
     iter_parts,
 )
-from pneumatic_async.testing.handlers.files import (
+from pneumatic_async.testing.file_service import (
     MAX_FILE_SIZE,
     FakeFileService,
     get_file_service,

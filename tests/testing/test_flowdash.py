@@ -8,7 +8,7 @@ import pytest
 
 from pneumatic_async._http import httpx
 from pneumatic_async.testing import FakePneumatic
-from pneumatic_async.testing.handlers.flowdash import FakeFlowdash, get_flowdash
+from pneumatic_async.testing.flowdash import FakeFlowdash, get_flowdash
 
 pytestmark = pytest.mark.anyio
 

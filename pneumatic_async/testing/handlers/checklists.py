@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pneumatic_async.testing.errors import field_error, forbidden, not_found, service_error
-from pneumatic_async.testing.handlers._api import (
+from pneumatic_async.testing.handlers._helpers import (
     ApiRoute,
     can_view_workflow,
     current_user,

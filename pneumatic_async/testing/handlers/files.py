@@ -34,15 +34,8 @@ action."}`` for the create, the HTML 404 page for publish/links.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import random
-import time
-import uuid
-from collections.abc import Callable
 from contextlib import aclosing
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from starlette.requests import Request
@@ -55,218 +48,25 @@ from pneumatic_async.testing._multipart import (
     iter_parts,
 )
 from pneumatic_async.testing.errors import field_error, not_found, service_error
-from pneumatic_async.testing.handlers._api import ApiRoute, ok
-from pneumatic_async.testing.handlers._common import (
+from pneumatic_async.testing.file_service import (
+    MAX_FILE_SIZE,
+    FakeFileService,
+    SignedAttachment,
+    StoredFile,
+)
+from pneumatic_async.testing.handlers._helpers import (
+    ApiRoute,
+    ServedFake,
     SwitchedRoute,
+    body_of,
     caller,
+    fake_of,
     json_response,
-    read_data,
+    ok,
 )
 from pneumatic_async.testing.pagination import default_limit, envelope, offset_of
 
-__all__ = [
-    "DEFAULT_FILE_SERVICE_URL",
-    "DEFAULT_STORAGE_URL",
-    "MAX_FILE_SIZE",
-    "FakeFileService",
-    "SignedAttachment",
-    "SlidingWindowLimit",
-    "StoredFile",
-    "get_file_service",
-    "routes",
-]
-
-#: The file service's default ``MAX_FILE_SIZE`` (bytes).
-MAX_FILE_SIZE: Final = 104_857_600
-DEFAULT_FILE_SERVICE_URL: Final = "http://pneumatic.test/files"
-DEFAULT_STORAGE_URL: Final = "http://storage.pneumatic.test/pneumatic-files"
-
-
-@dataclass
-class StoredFile:
-    """A file held by the fake file service."""
-
-    file_id: str
-    filename: str
-    content_type: str
-    data: bytes
-    user_id: Any = None
-
-    @property
-    def size(self) -> int:
-        """Size in bytes."""
-        return len(self.data)
-
-
-@dataclass
-class SignedAttachment:
-    """An attachment of the legacy signed-URL chain."""
-
-    id: int
-    filename: str
-    content_type: str
-    size: int
-    key: str
-    thumbnail_key: str | None
-    data: bytes | None = None
-    thumbnail_data: bytes | None = None
-    published: bool = False
-
-
-@dataclass
-class SlidingWindowLimit:
-    """The file service's limiter: ``max_requests`` per ``window`` seconds per client key."""
-
-    max_requests: int
-    window: float
-    clock: Callable[[], float] = time.monotonic
-    hits: dict[str, list[float]] = field(default_factory=dict)
-
-    def check(self, key: str) -> bool:
-        """Record a request for ``key``; False (and nothing recorded) when over the limit."""
-        now = self.clock()
-        recent = [t for t in self.hits.get(key, []) if t > now - self.window]
-        if len(recent) >= self.max_requests:
-            self.hits[key] = recent
-            return False
-        recent.append(now)
-        self.hits[key] = recent
-        return True
-
-
-class FakeFileService:
-    """State and settings of the fake file service (``fake.files``).
-
-    ``clock`` drives the rate-limit windows (pass a fake clock in tests); ``seed`` makes file ids,
-    signatures and attachment ids deterministic.
-    """
-
-    def __init__(
-        self,
-        *,
-        file_service_url: str = DEFAULT_FILE_SERVICE_URL,
-        storage_url: str = DEFAULT_STORAGE_URL,
-        signed_url_uploads: bool = False,
-        max_file_size: int = MAX_FILE_SIZE,
-        seed: int = 0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.file_service_url = file_service_url.rstrip("/")
-        self.storage_url = storage_url.rstrip("/")
-        if not urlsplit(self.storage_url).path:
-            raise ValueError("storage_url needs a path (the bucket), e.g. http://host/bucket")
-        self.signed_url_uploads = signed_url_uploads
-        self.max_file_size = max_file_size
-        self.clock = clock
-        self.upload_limit: SlidingWindowLimit | None = None
-        self.download_limit: SlidingWindowLimit | None = None
-        self.files: dict[str, StoredFile] = {}
-        self.signed: dict[int, SignedAttachment] = {}
-        self.attachment_rows: list[dict[str, Any]] = []
-        self._rng = random.Random(seed)
-        self._secret = self._rng.getrandbits(256).to_bytes(32, "big")
-
-    # -- settings ------------------------------------------------------------------------------
-
-    def enable_rate_limit(
-        self, uploads: int = 10, downloads: int = 100, window: float = 60.0
-    ) -> None:
-        """Turn on the real service's per-client limits (10 uploads, 100 downloads per 60 s)."""
-        self.upload_limit = SlidingWindowLimit(uploads, window, self.clock)
-        self.download_limit = SlidingWindowLimit(downloads, window, self.clock)
-
-    def disable_rate_limit(self) -> None:
-        """Turn the rate limits off again (the default)."""
-        self.upload_limit = self.download_limit = None
-
-    # -- files ---------------------------------------------------------------------------------
-
-    @property
-    def path(self) -> str:
-        """The URL path the file service is served at (e.g. ``/files``)."""
-        return urlsplit(self.file_service_url).path.rstrip("/")
-
-    def public_url(self, file_id: str) -> str:
-        """``<file_service_url>/<file_id>``."""
-        return f"{self.file_service_url}/{file_id}"
-
-    def new_file_id(self) -> str:
-        """A deterministic uuid4 string, like the service's ``str(uuid4())``."""
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
-
-    def add_file(
-        self,
-        data: bytes,
-        filename: str = "file.bin",
-        content_type: str = "application/octet-stream",
-        *,
-        user_id: Any = None,
-    ) -> StoredFile:
-        """Store a file directly (for seeding tests); returns it."""
-        stored = StoredFile(self.new_file_id(), filename, content_type, data, user_id)
-        self.files[stored.file_id] = stored
-        return stored
-
-    def register_attachment(
-        self, file_id: str, *, source_type: str = "Workflow", access_type: str = "restricted"
-    ) -> dict[str, Any]:
-        """Record an attachment row (what the backend creates when a value links a file)."""
-        row = {
-            "id": len(self.attachment_rows) + 1,
-            "file_id": file_id,
-            "url": self.public_url(file_id),
-            "access_type": access_type,
-            "source_type": source_type,
-        }
-        self.attachment_rows.append(row)
-        return row
-
-    # -- signed URLs ---------------------------------------------------------------------------
-
-    def sign(self, key: str, content_type: str) -> str:
-        """The signed upload URL for an object key."""
-        signature = self._signature(key, content_type)
-        return f"{self.storage_url}/{quote(key)}?expires=4102444800&signature={signature}"
-
-    def _signature(self, key: str, content_type: str) -> str:
-        message = f"PUT\n{content_type}\n{key}".encode()
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
-
-    def check_signature(self, key: str, content_type: str, signature: str) -> bool:
-        """Whether ``signature`` signs a PUT of ``key`` with this content type."""
-        return hmac.compare_digest(self._signature(key, content_type), signature)
-
-    def create_signed(
-        self, filename: str, content_type: str, size: int, thumbnail: bool
-    ) -> SignedAttachment:
-        """Start the legacy chain: a new attachment with object keys for file and thumbnail."""
-        prefix = self.new_file_id()
-        attachment = SignedAttachment(
-            id=len(self.signed) + 1,
-            filename=filename,
-            content_type=content_type,
-            size=size,
-            key=f"{prefix}/{filename}",
-            thumbnail_key=f"{prefix}/thumb_{filename}" if thumbnail else None,
-        )
-        self.signed[attachment.id] = attachment
-        return attachment
-
-    def object_url(self, key: str) -> str:
-        """The public (unsigned) URL of a stored object."""
-        return f"{self.storage_url}/{quote(key)}"
-
-
-def get_file_service(fake: Any) -> FakeFileService:
-    """``fake.files``, created from the fake's settings (and attached to it) on first use."""
-    files = getattr(fake, "files", None)
-    if not isinstance(files, FakeFileService):
-        files = FakeFileService(
-            file_service_url=getattr(fake, "file_service_url", DEFAULT_FILE_SERVICE_URL),
-            signed_url_uploads=bool(getattr(fake, "signed_url_uploads", False)),
-        )
-        fake.files = files
-    return files
+__all__ = ["routes"]
 
 
 # -- responses ---------------------------------------------------------------------------------
@@ -307,178 +107,208 @@ def _bearer(request: Request) -> str | None:
     return request.cookies.get("file_service_auth")
 
 
-def routes(fake: Any) -> list[BaseRoute]:
-    """File service, ``/attachments`` and (switchable) signed-URL routes."""
-    files = get_file_service(fake)
+def authenticated(request: Request) -> bool:
+    fake = fake_of(request)
+    # The app records the caller on these exempt paths when the key is valid.
+    if caller(request) is not None:
+        return True
+    token = _bearer(request)  # the app only looks at the header; the cookie is ours
+    if token is None:
+        return False
+    key = fake.state.api_keys_by_token.get(token)
+    return (key is not None and key.is_active) or token in fake.state.sessions
 
-    def authenticated(request: Request) -> bool:
-        # The app records the caller on these exempt paths when the key is valid.
-        if caller(request) is not None:
-            return True
-        token = _bearer(request)  # the app only looks at the header; the cookie is ours
-        if token is None:
-            return False
-        key = fake.state.api_keys_by_token.get(token)
-        return (key is not None and key.is_active) or token in fake.state.sessions
 
-    def unauthorized() -> Response:
-        return _service_error(401, "AUTH_001", "Authentication failed")
+def unauthorized() -> Response:
+    return _service_error(401, "AUTH_001", "Authentication failed")
 
-    async def upload(request: Request) -> Response:
-        if files.upload_limit is not None and not files.upload_limit.check(_client_key(request)):
-            return _rate_limited()
-        if not authenticated(request):
-            return unauthorized()
-        received = await _receive_file(request, files.max_file_size)
-        if isinstance(received, int):
-            message = f"File size {received} bytes exceeds limit {files.max_file_size} bytes"
-            return _service_error(413, "FILE_003", message)
-        if received is None:
-            details = "[{'type': 'missing', 'loc': ('body', 'file'), 'msg': 'Field required'}]"
-            return _service_error(422, "VAL_002", "Missing required field", details)
-        filename, content_type, data = received
-        user = caller(request)
-        stored = StoredFile(
-            files.new_file_id(), filename, content_type, data, user.id if user else None
-        )
-        files.files[stored.file_id] = stored
-        return json_response(
-            {"public_url": files.public_url(stored.file_id), "file_id": stored.file_id}
-        )
 
-    async def download(request: Request) -> Response:
-        limit = files.download_limit
-        if limit is not None and not limit.check(_client_key(request)):
-            return _rate_limited()
-        if not authenticated(request):
-            return unauthorized()
-        file_id = request.path_params["file_id"]
-        stored = files.files.get(file_id)
-        if stored is None:
-            return _service_error(404, "FILE_001", f"File with ID '{file_id}' not found")
-        return _file_response(stored, request.headers.get("range"))
+async def upload(request: Request) -> Response:
+    files = fake_of(request).files
 
-    async def list_attachments(request: Request) -> Response:
-        limit = default_limit(request)
-        offset = offset_of(request)
-        rows = files.attachment_rows
-        page = [dict(row) for row in rows[offset : offset + limit]]
-        return ok(envelope(request, len(rows), limit, offset, page))
+    if files.upload_limit is not None and not files.upload_limit.check(_client_key(request)):
+        return _rate_limited()
+    if not authenticated(request):
+        return unauthorized()
+    received = await _receive_file(request, files.max_file_size)
+    if isinstance(received, int):
+        message = f"File size {received} bytes exceeds limit {files.max_file_size} bytes"
+        return _service_error(413, "FILE_003", message)
+    if received is None:
+        details = "[{'type': 'missing', 'loc': ('body', 'file'), 'msg': 'Field required'}]"
+        return _service_error(422, "VAL_002", "Missing required field", details)
+    filename, content_type, data = received
+    user = caller(request)
+    stored = StoredFile(
+        files.new_file_id(), filename, content_type, data, user.id if user else None
+    )
+    files.files[stored.file_id] = stored
+    return json_response(
+        {"public_url": files.public_url(stored.file_id), "file_id": stored.file_id}
+    )
 
-    async def create_attachment(request: Request) -> Response:
-        data = await read_data(request)
-        filename, content_type, size, thumbnail = _attachment_fields(
-            data if isinstance(data, dict) else {}
-        )
-        attachment = files.create_signed(filename, content_type, size, thumbnail)
-        thumb_key = attachment.thumbnail_key
-        return ok(
-            {
-                "id": attachment.id,
-                "file_upload_url": files.sign(attachment.key, content_type),
-                "thumbnail_upload_url": files.sign(thumb_key, content_type) if thumb_key else None,
-            }
-        )
 
-    def publish_signed(request: Request) -> SignedAttachment:
-        raw_id = request.path_params["attachment_id"]
-        attachment = files.signed.get(int(raw_id)) if raw_id.isdigit() else None
-        if attachment is None:
-            raise not_found()
-        if attachment.data is None:
-            raise service_error("The file has not been uploaded yet.")
-        attachment.published = True
-        return attachment
+async def download(request: Request) -> Response:
+    files = fake_of(request).files
 
-    def thumbnail_url(attachment: SignedAttachment) -> str | None:
-        if attachment.thumbnail_key is None or attachment.thumbnail_data is None:
-            return None
-        return files.object_url(attachment.thumbnail_key)
+    limit = files.download_limit
+    if limit is not None and not limit.check(_client_key(request)):
+        return _rate_limited()
+    if not authenticated(request):
+        return unauthorized()
+    file_id = request.path_params["file_id"]
+    stored = files.files.get(file_id)
+    if stored is None:
+        return _service_error(404, "FILE_001", f"File with ID '{file_id}' not found")
+    return _file_response(stored, request.headers.get("range"))
 
-    async def publish(request: Request) -> Response:
-        attachment = publish_signed(request)
-        return ok(
-            {"url": files.object_url(attachment.key), "thumbnail_url": thumbnail_url(attachment)}
-        )
 
-    async def links(request: Request) -> Response:
-        attachment = publish_signed(request)
-        return ok(
-            {
-                "id": attachment.id,
-                "name": attachment.filename,
-                "url": files.object_url(attachment.key),
-                "thumbnail_url": thumbnail_url(attachment),
-                "size": attachment.size,
-            }
-        )
+async def list_attachments(request: Request) -> Response:
+    files = fake_of(request).files
 
-    def object_for(key: str) -> tuple[SignedAttachment, bool] | None:
-        for attachment in files.signed.values():
-            if attachment.key == key:
-                return attachment, False
-            if attachment.thumbnail_key == key:
-                return attachment, True
+    limit = default_limit(request)
+    offset = offset_of(request)
+    rows = files.attachment_rows
+    page = [dict(row) for row in rows[offset : offset + limit]]
+    return ok(envelope(request, len(rows), limit, offset, page))
+
+
+async def create_attachment(request: Request) -> Response:
+    files = fake_of(request).files
+
+    data = await body_of(request)
+    filename, content_type, size, thumbnail = _attachment_fields(
+        data if isinstance(data, dict) else {}
+    )
+    attachment = files.create_signed(filename, content_type, size, thumbnail)
+    thumb_key = attachment.thumbnail_key
+    return ok(
+        {
+            "id": attachment.id,
+            "file_upload_url": files.sign(attachment.key, content_type),
+            "thumbnail_upload_url": files.sign(thumb_key, content_type) if thumb_key else None,
+        }
+    )
+
+
+def publish_signed(request: Request) -> SignedAttachment:
+    files = fake_of(request).files
+
+    raw_id = request.path_params["attachment_id"]
+    attachment = files.signed.get(int(raw_id)) if raw_id.isdigit() else None
+    if attachment is None:
+        raise not_found()
+    if attachment.data is None:
+        raise service_error("The file has not been uploaded yet.")
+    attachment.published = True
+    return attachment
+
+
+def thumbnail_url(files: FakeFileService, attachment: SignedAttachment) -> str | None:
+    if attachment.thumbnail_key is None or attachment.thumbnail_data is None:
         return None
+    return files.object_url(attachment.thumbnail_key)
 
-    async def storage_put(request: Request) -> Response:
-        if "authorization" in request.headers:
-            return _storage_error(
-                400,
-                "InvalidArgument",
-                "A signed URL request must not carry an Authorization header.",
-            )
-        found = object_for(request.path_params["key"])
-        if found is None:
-            return _storage_error(404, "NoSuchKey", "The specified key does not exist.")
-        attachment, is_thumbnail = found
-        key = attachment.thumbnail_key if is_thumbnail else attachment.key
-        content_type = request.headers.get("content-type", "")
-        signature = request.query_params.get("signature", "")
-        if key is None or not files.check_signature(key, content_type, signature):
-            return _storage_error(
-                403,
-                "SignatureDoesNotMatch",
-                "The request signature we calculated does not match the signature you provided.",
-            )
-        data = bytearray()
-        async with aclosing(request.stream()) as stream:
-            async for chunk in stream:
-                data += chunk
-        if is_thumbnail:
-            attachment.thumbnail_data = bytes(data)
-        else:
-            attachment.data = bytes(data)
-        return Response(status_code=200)
 
-    async def storage_get(request: Request) -> Response:
-        found = object_for(request.path_params["key"])
-        data = None
-        if found is not None:
-            attachment, is_thumbnail = found
-            data = attachment.thumbnail_data if is_thumbnail else attachment.data
-        if found is None or data is None:
-            return _storage_error(404, "NoSuchKey", "The specified key does not exist.")
-        if not attachment.published:
-            return _storage_error(403, "AccessDenied", "Access denied.")
-        return Response(data, media_type=attachment.content_type)
+async def publish(request: Request) -> Response:
+    files = fake_of(request).files
 
-    def switched(path: str, endpoint: Any) -> SwitchedRoute:
-        # Gone from the real server: with the switch off, the request falls through to what it
-        # answers today (the workflow detail route's 403, or the HTML 404).
-        return SwitchedRoute(
-            path, endpoint, methods=["POST"], enabled=lambda: files.signed_url_uploads
+    attachment = publish_signed(request)
+    return ok(
+        {"url": files.object_url(attachment.key), "thumbnail_url": thumbnail_url(files, attachment)}
+    )
+
+
+async def links(request: Request) -> Response:
+    files = fake_of(request).files
+
+    attachment = publish_signed(request)
+    return ok(
+        {
+            "id": attachment.id,
+            "name": attachment.filename,
+            "url": files.object_url(attachment.key),
+            "thumbnail_url": thumbnail_url(files, attachment),
+            "size": attachment.size,
+        }
+    )
+
+
+def object_for(files: FakeFileService, key: str) -> tuple[SignedAttachment, bool] | None:
+    for attachment in files.signed.values():
+        if attachment.key == key:
+            return attachment, False
+        if attachment.thumbnail_key == key:
+            return attachment, True
+    return None
+
+
+async def storage_put(request: Request) -> Response:
+    files = fake_of(request).files
+
+    if "authorization" in request.headers:
+        return _storage_error(
+            400,
+            "InvalidArgument",
+            "A signed URL request must not carry an Authorization header.",
         )
+    found = object_for(files, request.path_params["key"])
+    if found is None:
+        return _storage_error(404, "NoSuchKey", "The specified key does not exist.")
+    attachment, is_thumbnail = found
+    key = attachment.thumbnail_key if is_thumbnail else attachment.key
+    content_type = request.headers.get("content-type", "")
+    signature = request.query_params.get("signature", "")
+    if key is None or not files.check_signature(key, content_type, signature):
+        return _storage_error(
+            403,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+        )
+    data = bytearray()
+    async with aclosing(request.stream()) as stream:
+        async for chunk in stream:
+            data += chunk
+    if is_thumbnail:
+        attachment.thumbnail_data = bytes(data)
+    else:
+        attachment.data = bytes(data)
+    return Response(status_code=200)
 
+
+async def storage_get(request: Request) -> Response:
+    files = fake_of(request).files
+    found = object_for(files, request.path_params["key"])
+    data = None
+    if found is not None:
+        attachment, is_thumbnail = found
+        data = attachment.thumbnail_data if is_thumbnail else attachment.data
+    if found is None or data is None:
+        return _storage_error(404, "NoSuchKey", "The specified key does not exist.")
+    if not attachment.published:
+        return _storage_error(403, "AccessDenied", "Access denied.")
+    return Response(data, media_type=attachment.content_type)
+
+
+def switched(files: FakeFileService, path: str, endpoint: Any) -> SwitchedRoute:
+    # Gone from the real server: with the switch off, the request falls through to what it
+    # answers today (the workflow detail route's 403, or the HTML 404).
+    return SwitchedRoute(path, endpoint, methods=["POST"], enabled=lambda: files.signed_url_uploads)
+
+
+def routes(fake: ServedFake) -> list[BaseRoute]:
+    """File service, ``/attachments`` and (switchable) signed-URL routes (their paths come from
+    the fake's file service and storage URLs)."""
+    files = fake.files
     service = files.path
     bucket = urlsplit(files.storage_url).path.rstrip("/")
     return [
         Route(f"{service}/upload", upload, methods=["POST"]),
         Route(f"{service}/{{file_id}}", download, methods=["GET"]),
         ApiRoute("/attachments", list_attachments, methods=["GET"]),
-        switched("/workflows/attachments", create_attachment),
-        switched("/workflows/attachments/{attachment_id}/publish", publish),
-        switched("/workflows/attachments/{attachment_id}/links", links),
+        switched(files, "/workflows/attachments", create_attachment),
+        switched(files, "/workflows/attachments/{attachment_id}/publish", publish),
+        switched(files, "/workflows/attachments/{attachment_id}/links", links),
         Route(f"{bucket}/{{key:path}}", storage_put, methods=["PUT"]),
         Route(f"{bucket}/{{key:path}}", storage_get, methods=["GET"]),
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,12 +11,14 @@ from starlette.routing import BaseRoute
 from pneumatic_async.testing import serializers
 from pneumatic_async.testing._values import parse_timestamp, require_bool
 from pneumatic_async.testing.errors import field_error, service_error
-from pneumatic_async.testing.handlers._api import (
+from pneumatic_async.testing.handlers._helpers import (
     ApiRoute,
+    ServedFake,
     body_of,
     current_user,
     dict_body,
     empty,
+    fake_of,
     is_performer,
     ok,
     parse_bool_param,
@@ -29,117 +31,124 @@ from pneumatic_async.testing.pagination import paginate, plain_limit
 from pneumatic_async.testing.state import SNOOZED, StoredTask, StoredTemplate
 from pneumatic_async.testing.validation import save_template
 
-if TYPE_CHECKING:
-    from pneumatic_async.testing._fake import FakePneumatic
-
-__all__ = ["routes"]
+__all__ = ["ROUTES"]
 
 ORDERINGS: Final = ("name", "-name", "date", "-date", "usage", "-usage")
 
 
-def routes(fake: FakePneumatic) -> list[BaseRoute]:
-    """The template routes."""
+async def list_templates(request: Request) -> Response:
+    fake = fake_of(request)
     state = fake.state
 
-    async def list_templates(request: Request) -> Response:
-        user = current_user(request)
-        params = request.query_params
-        ordering = params.get("ordering")
-        if ordering is not None and ordering not in ORDERINGS:
-            raise field_error("ordering", f'"{ordering}" is not a valid choice.')
-        limit = plain_limit(request, strict=True)
-        is_active = parse_bool_param(request, "is_active")
-        is_public = parse_bool_param(request, "is_public")
-        search = (params.get("search") or "").strip().lower()
-        items = [
-            t
-            for t in state.templates.values()
-            if template_roles(fake, t, user)
-            and (is_active is None or t.is_active == is_active)
-            and (is_public is None or t.is_public == is_public)
-            and (not search or search in t.name.lower() or search in t.description.lower())
-        ]
-        items.sort(key=lambda t: t.id)
-        if ordering:
-            key = ordering.lstrip("-")
-            reverse = ordering.startswith("-")
-            if key == "name":
-                items.sort(key=lambda t: t.name.lower(), reverse=reverse)
-            elif key == "date":
-                items.sort(key=lambda t: t.date_updated, reverse=reverse)
-            else:
-                items.sort(key=lambda t: t.workflows_count, reverse=reverse)
-        items.sort(key=lambda t: not t.is_active)
-        with_count = ordering in ("usage", "-usage")
-        return ok(
-            paginate(
-                request,
-                items,
-                lambda t: serializers.template_list_item(t, with_count=with_count),
-                limit,
-            )
-        )
-
-    async def create_template(request: Request) -> Response:
-        user = current_user(request)
-        require_admin(user)
-        body = await body_of(request)
-        template = save_template(state, body, user=user, now=fake.clock())
-        return ok(serializers.template_detail(state, template, fake.forms_url))
-
-    async def get_template(request: Request) -> Response:
-        template = template_for_owner(fake, request, current_user(request))
-        return ok(serializers.template_detail(state, template, fake.forms_url))
-
-    async def put_template(request: Request) -> Response:
-        user = current_user(request)
-        template = template_for_owner(fake, request, user)
-        body = await body_of(request)
-        template = save_template(state, body, user=user, now=fake.clock(), existing=template)
-        return ok(serializers.template_detail(state, template, fake.forms_url))
-
-    async def delete_template(request: Request) -> Response:
-        template = template_for_owner(fake, request, current_user(request))
-        state.templates.pop(template.id, None)
-        return empty()
-
-    async def run_template(request: Request) -> Response:
-        user = current_user(request)
-        template = template_for_run(fake, request, user)
-        data = await dict_body(request)
-        options = _run_options(fake, data)
-        ancestor = options.pop("ancestor_task", None)
-        if ancestor is not None:
-            _check_ancestor(fake, ancestor, user)
-        workflow = fake.engine.run(template, user, ancestor_task=ancestor, **options)
-        return ok(serializers.workflow_details(workflow))
-
-    async def template_fields(request: Request) -> Response:
-        template = _template_for_read(fake, request)
-        return ok(serializers.template_fields(template))
-
-    async def template_steps(request: Request) -> Response:
-        template = _template_for_read(fake, request)
-        return ok(serializers.template_steps(template))
-
-    return [
-        ApiRoute("/templates", list_templates, methods=["GET"]),
-        ApiRoute("/templates", create_template, methods=["POST"]),
-        ApiRoute("/templates/{id}", get_template, methods=["GET"], unmapped="admin"),
-        ApiRoute("/templates/{id}", put_template, methods=["PUT"], unmapped="admin"),
-        ApiRoute("/templates/{id}", delete_template, methods=["DELETE"], unmapped="admin"),
-        ApiRoute("/templates/{id}/run", run_template, methods=["POST"]),
-        ApiRoute("/templates/{id}/fields", template_fields, methods=["GET"]),
-        ApiRoute("/templates/{id}/steps", template_steps, methods=["GET"]),
+    user = current_user(request)
+    params = request.query_params
+    ordering = params.get("ordering")
+    if ordering is not None and ordering not in ORDERINGS:
+        raise field_error("ordering", f'"{ordering}" is not a valid choice.')
+    limit = plain_limit(request, strict=True)
+    is_active = parse_bool_param(request, "is_active")
+    is_public = parse_bool_param(request, "is_public")
+    search = (params.get("search") or "").strip().lower()
+    items = [
+        t
+        for t in state.templates.values()
+        if template_roles(fake, t, user)
+        and (is_active is None or t.is_active == is_active)
+        and (is_public is None or t.is_public == is_public)
+        and (not search or search in t.name.lower() or search in t.description.lower())
     ]
+    items.sort(key=lambda t: t.id)
+    if ordering:
+        key = ordering.lstrip("-")
+        reverse = ordering.startswith("-")
+        if key == "name":
+            items.sort(key=lambda t: t.name.lower(), reverse=reverse)
+        elif key == "date":
+            items.sort(key=lambda t: t.date_updated, reverse=reverse)
+        else:
+            items.sort(key=lambda t: t.workflows_count, reverse=reverse)
+    items.sort(key=lambda t: not t.is_active)
+    with_count = ordering in ("usage", "-usage")
+    return ok(
+        paginate(
+            request,
+            items,
+            lambda t: serializers.template_list_item(t, with_count=with_count),
+            limit,
+        )
+    )
 
 
-def _template_for_read(fake: FakePneumatic, request: Request) -> StoredTemplate:
+async def create_template(request: Request) -> Response:
+    fake = fake_of(request)
+    state = fake.state
+
+    user = current_user(request)
+    require_admin(user)
+    body = await body_of(request)
+    template = save_template(state, body, user=user, now=fake.clock())
+    return ok(serializers.template_detail(state, template, fake.forms_url))
+
+
+async def get_template(request: Request) -> Response:
+    fake = fake_of(request)
+    state = fake.state
+
+    template = template_for_owner(fake, request, current_user(request))
+    return ok(serializers.template_detail(state, template, fake.forms_url))
+
+
+async def put_template(request: Request) -> Response:
+    fake = fake_of(request)
+    state = fake.state
+
+    user = current_user(request)
+    template = template_for_owner(fake, request, user)
+    body = await body_of(request)
+    template = save_template(state, body, user=user, now=fake.clock(), existing=template)
+    return ok(serializers.template_detail(state, template, fake.forms_url))
+
+
+async def delete_template(request: Request) -> Response:
+    fake = fake_of(request)
+    state = fake.state
+
+    template = template_for_owner(fake, request, current_user(request))
+    state.templates.pop(template.id, None)
+    return empty()
+
+
+async def run_template(request: Request) -> Response:
+    fake = fake_of(request)
+    user = current_user(request)
+    template = template_for_run(fake, request, user)
+    data = await dict_body(request)
+    options = _run_options(fake, data)
+    ancestor = options.pop("ancestor_task", None)
+    if ancestor is not None:
+        _check_ancestor(fake, ancestor, user)
+    workflow = fake.engine.run(template, user, ancestor_task=ancestor, **options)
+    return ok(serializers.workflow_details(workflow))
+
+
+async def template_fields(request: Request) -> Response:
+    fake = fake_of(request)
+    template = _template_for_read(fake, request)
+    return ok(serializers.template_fields(template))
+
+
+async def template_steps(request: Request) -> Response:
+    fake = fake_of(request)
+    template = _template_for_read(fake, request)
+    return ok(serializers.template_steps(template))
+
+
+def _template_for_read(fake: ServedFake, request: Request) -> StoredTemplate:
     user = current_user(request)
     return template_for_run(fake, request, user)
 
 
-def _run_options(fake: FakePneumatic, data: dict[str, Any]) -> dict[str, Any]:
+def _run_options(fake: ServedFake, data: dict[str, Any]) -> dict[str, Any]:
     """``WorkflowCreateSerializer``: validated run options (first error only)."""
     options: dict[str, Any] = {}
     if "name" in data:
@@ -184,7 +193,7 @@ def _run_options(fake: FakePneumatic, data: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
-def _check_ancestor(fake: FakePneumatic, task: StoredTask, user: Any) -> None:
+def _check_ancestor(fake: ServedFake, task: StoredTask, user: Any) -> None:
     if task.workflow.status == SNOOZED:
         raise service_error("Snoozed workflow cannot be changed.")
     if task.status != "active":
@@ -196,3 +205,16 @@ def _check_ancestor(fake: FakePneumatic, task: StoredTask, user: Any) -> None:
             "You need to be added to the task as a performer in order to create "
             "a embedded workflows."
         )
+
+
+#: The template routes.
+ROUTES: tuple[BaseRoute, ...] = (
+    ApiRoute("/templates", list_templates, methods=["GET"]),
+    ApiRoute("/templates", create_template, methods=["POST"]),
+    ApiRoute("/templates/{id}", get_template, methods=["GET"], unmapped="admin"),
+    ApiRoute("/templates/{id}", put_template, methods=["PUT"], unmapped="admin"),
+    ApiRoute("/templates/{id}", delete_template, methods=["DELETE"], unmapped="admin"),
+    ApiRoute("/templates/{id}/run", run_template, methods=["POST"]),
+    ApiRoute("/templates/{id}/fields", template_fields, methods=["GET"]),
+    ApiRoute("/templates/{id}/steps", template_steps, methods=["GET"]),
+)

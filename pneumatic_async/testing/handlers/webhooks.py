@@ -22,20 +22,26 @@ from __future__ import annotations
 
 import random
 import re
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from pneumatic_async.testing.errors import field_error, not_found
-from pneumatic_async.testing.handlers._api import ApiRoute, current_user, empty, ok, require_admin
-from pneumatic_async.testing.handlers._common import read_data, server_error_500
+from pneumatic_async.testing.handlers._helpers import (
+    ApiRoute,
+    ServedFake,
+    body_of,
+    current_user,
+    empty,
+    fake_of,
+    ok,
+    require_admin,
+    server_error_500,
+)
 
-if TYPE_CHECKING:
-    from pneumatic_async.testing._fake import FakePneumatic
-
-__all__ = ["EVENTS", "hooks_for", "listing_order", "routes", "validate_url"]
+__all__ = ["EVENTS", "hooks_for", "listing_order", "ROUTES", "validate_url"]
 
 #: The events the server accepts, in the order the real server listed them.
 EVENTS: Final = ("task_completed", "workflow_started", "workflow_completed", "task_returned")
@@ -60,7 +66,7 @@ _URL_RE: Final = re.compile(
 _TARGET_MAX_LENGTH: Final = 255
 
 
-def hooks_for(fake: FakePneumatic, event: str | None = None) -> list[dict[str, Any]]:
+def hooks_for(fake: ServedFake, event: str | None = None) -> list[dict[str, Any]]:
     """The account's hooks (of one event, or all), for tests."""
     store = fake.state.webhooks
     if event is not None:
@@ -84,7 +90,7 @@ def validate_url(value: Any) -> str:
 
 async def _url_from_body(request: Request) -> str | None:
     """The validated ``url`` of the body; None when it is too long for the database (→ 500)."""
-    data = await read_data(request)
+    data = await body_of(request)
     if not isinstance(data, dict) or "url" not in data:
         raise field_error("url", "This field is required.")
     url = validate_url(data["url"])
@@ -116,75 +122,99 @@ def listing_order(seed: int) -> tuple[str, ...]:
     return tuple(events)
 
 
-def routes(fake: FakePneumatic) -> list[BaseRoute]:
-    """The webhook management routes."""
-    store = fake.state.webhooks
+def new_hook(fake: ServedFake, event: str, target: str, user_id: int) -> dict[str, Any]:
+    """A new hook (ids increase, never reused)."""
+    hook_id = fake.state.next_id("webhook")  # increasing, never reused
+    return {"id": hook_id, "event": event, "target": target, "user_id": user_id}
 
-    def new_hook(event: str, target: str, user_id: int) -> dict[str, Any]:
-        hook_id = fake.state.next_id("webhook")  # increasing, never reused
-        return {"id": hook_id, "event": event, "target": target, "user_id": user_id}
+
+async def list_events(request: Request) -> Response:
+    fake = fake_of(request)
+    store = fake.state.webhooks
 
     order = listing_order(fake.seed)
 
-    async def list_events(request: Request) -> Response:
-        require_admin(current_user(request))
-        return ok(
-            [
-                # every hook of the event overwrites ``url`` in turn: the last one shows
-                {"url": _last_target(store.get(event)), "event": event}
-                for event in order
-            ]
-        )
+    require_admin(current_user(request))
+    return ok(
+        [
+            # every hook of the event overwrites ``url`` in turn: the last one shows
+            {"url": _last_target(store.get(event)), "event": event}
+            for event in order
+        ]
+    )
 
-    async def get_event(request: Request) -> Response:
-        require_admin(current_user(request))
-        hooks = store.get(_event_of(request))
-        return ok({"url": hooks[0]["target"] if hooks else None})
 
-    async def subscribe_event(request: Request) -> Response:
-        user = current_user(request)
-        require_admin(user)
-        url = await _url_from_body(request)  # validated before the event (contract §2.4)
-        event = _event_of(request)
-        if url is None:
-            return server_error_500()
-        hooks = store.setdefault(event, [])
-        mine = next((hook for hook in hooks if hook["user_id"] == user.id), None)
-        if mine is not None:  # update-or-create keyed by (account, event, user)
-            mine["target"] = url
-        else:
-            hooks.append(new_hook(event, url, user.id))
-        return empty()
+async def get_event(request: Request) -> Response:
+    fake = fake_of(request)
+    store = fake.state.webhooks
 
-    async def unsubscribe_event(request: Request) -> Response:
-        require_admin(current_user(request))
-        store.pop(_event_of(request), None)
-        return empty()
+    require_admin(current_user(request))
+    hooks = store.get(_event_of(request))
+    return ok({"url": hooks[0]["target"] if hooks else None})
 
-    async def subscribe_all(request: Request) -> Response:
-        user = current_user(request)
-        require_admin(user)
-        url = await _url_from_body(request)
-        if url is None:
-            return server_error_500()
-        store.clear()
-        for event in EVENTS:
-            store[event] = [new_hook(event, url, user.id)]
-        return empty()
 
-    async def unsubscribe_all(request: Request) -> Response:
-        require_admin(current_user(request))
-        store.clear()
-        return empty()
+async def subscribe_event(request: Request) -> Response:
+    fake = fake_of(request)
+    store = fake.state.webhooks
 
-    def route(path: str, endpoint: Any, method: str) -> ApiRoute:
-        return ApiRoute(path, endpoint, methods=[method], unmapped="admin")
+    user = current_user(request)
+    require_admin(user)
+    url = await _url_from_body(request)  # validated before the event (contract §2.4)
+    event = _event_of(request)
+    if url is None:
+        return server_error_500()
+    hooks = store.setdefault(event, [])
+    mine = next((hook for hook in hooks if hook["user_id"] == user.id), None)
+    if mine is not None:  # update-or-create keyed by (account, event, user)
+        mine["target"] = url
+    else:
+        hooks.append(new_hook(fake, event, url, user.id))
+    return empty()
 
-    return [
-        route("/webhooks/events", list_events, "GET"),
-        route("/webhooks/events/{event}", get_event, "GET"),
-        route("/webhooks/events/{event}/subscribe", subscribe_event, "POST"),
-        route("/webhooks/events/{event}/unsubscribe", unsubscribe_event, "POST"),
-        route("/webhooks/subscribe", subscribe_all, "POST"),
-        route("/webhooks/unsubscribe", unsubscribe_all, "POST"),
-    ]
+
+async def unsubscribe_event(request: Request) -> Response:
+    fake = fake_of(request)
+    store = fake.state.webhooks
+
+    require_admin(current_user(request))
+    store.pop(_event_of(request), None)
+    return empty()
+
+
+async def subscribe_all(request: Request) -> Response:
+    fake = fake_of(request)
+    store = fake.state.webhooks
+
+    user = current_user(request)
+    require_admin(user)
+    url = await _url_from_body(request)
+    if url is None:
+        return server_error_500()
+    store.clear()
+    for event in EVENTS:
+        store[event] = [new_hook(fake, event, url, user.id)]
+    return empty()
+
+
+async def unsubscribe_all(request: Request) -> Response:
+    fake = fake_of(request)
+    store = fake.state.webhooks
+
+    require_admin(current_user(request))
+    store.clear()
+    return empty()
+
+
+def route(path: str, endpoint: Any, method: str) -> ApiRoute:
+    return ApiRoute(path, endpoint, methods=[method], unmapped="admin")
+
+
+#: The webhook management routes.
+ROUTES: tuple[BaseRoute, ...] = (
+    route("/webhooks/events", list_events, "GET"),
+    route("/webhooks/events/{event}", get_event, "GET"),
+    route("/webhooks/events/{event}/subscribe", subscribe_event, "POST"),
+    route("/webhooks/events/{event}/unsubscribe", unsubscribe_event, "POST"),
+    route("/webhooks/subscribe", subscribe_all, "POST"),
+    route("/webhooks/unsubscribe", unsubscribe_all, "POST"),
+)
