@@ -10,6 +10,9 @@ use of :class:`FakePneumatic`::
     async with Pneumatic(transport=fake.transport(), base_url=fake.base_url,
                          api_key=fake.api_key) as client:
         workflow = await client.templates.run(template.id)
+
+The same app serves a fake of the Flowdash Actions API under ``/api/v1``: its store is
+``fake.flowdash`` (a :class:`FakeFlowdash`).
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pneumatic_async.testing._fake import FakePneumatic
     from pneumatic_async.testing.errors import ApiError
+    from pneumatic_async.testing.flowdash import FakeFlowdash
 
-__all__ = ["ApiError", "FakePneumatic"]
+__all__ = ["ApiError", "FakeFlowdash", "FakePneumatic"]
 
 
 def __getattr__(name: str) -> Any:
@@ -29,6 +33,10 @@ def __getattr__(name: str) -> Any:
         from pneumatic_async.testing._fake import FakePneumatic
 
         return FakePneumatic
+    if name == "FakeFlowdash":
+        from pneumatic_async.testing.flowdash import FakeFlowdash
+
+        return FakeFlowdash
     if name == "ApiError":
         from pneumatic_async.testing.errors import ApiError
 

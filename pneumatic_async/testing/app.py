@@ -32,12 +32,12 @@ from starlette.routing import BaseRoute, Match, Route
 from pneumatic_async.testing.errors import PERMISSION_DENIED, ApiError
 from pneumatic_async.testing.faults import FaultMiddleware
 from pneumatic_async.testing.handlers import (
+    accounts,
     checklists,
     files,
     flowdash,
     tasks,
     templates,
-    users,
     webhooks,
     workflows,
 )
@@ -88,7 +88,7 @@ def build_app(fake: ServedFake) -> ASGIApp:
         *workflows.ROUTES,
         *checklists.ROUTES,
         *tasks.ROUTES,
-        *users.ROUTES,
+        *accounts.ROUTES,
     ]
     file_service = fake.files
     exempt = (

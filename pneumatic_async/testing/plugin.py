@@ -17,6 +17,15 @@ Installed with the package (entry point ``pytest11: pneumatic_async``), so with
     delivered in the background. Async fixture: run your tests with anyio's pytest plugin
     (``@pytest.mark.anyio``), on asyncio or trio.
 
+``fake_flowdash``
+    The fake Flowdash Actions API of ``fake_pneumatic`` (its :class:`~pneumatic_async.testing.
+    FakeFlowdash` store, served under ``<base_url>/api/v1``): seed tasks and actions with
+    ``fake_flowdash.add_task(...)``.
+
+``flowdash_client``
+    An open :class:`pneumatic_async.Flowdash` client wired to ``fake_flowdash`` in-process
+    (the fake's key, no backoff waits).
+
 Constructor arguments for the fake come from an optional marker::
 
     @pytest.mark.pneumatic_fake(seed=3, signed_url_uploads=True)
@@ -42,10 +51,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from pneumatic_async import Pneumatic
-    from pneumatic_async.testing import FakePneumatic
+    from pneumatic_async import Flowdash, Pneumatic
+    from pneumatic_async.testing import FakeFlowdash, FakePneumatic
 
-__all__ = ["fake_pneumatic", "pneumatic_client"]
+__all__ = ["fake_flowdash", "fake_pneumatic", "flowdash_client", "pneumatic_client"]
 
 MARKER = "pneumatic_fake"
 
@@ -93,3 +102,26 @@ async def pneumatic_client(fake_pneumatic: FakePneumatic) -> AsyncIterator[Pneum
             **options,
         )
         yield await stack.enter_async_context(client)
+
+
+@pytest.fixture
+def fake_flowdash(fake_pneumatic: FakePneumatic) -> FakeFlowdash:
+    """The fake Flowdash Actions API of ``fake_pneumatic`` (served under ``/api/v1``)."""
+    return fake_pneumatic.flowdash
+
+
+@pytest.fixture
+async def flowdash_client(
+    fake_flowdash: FakeFlowdash, fake_pneumatic: FakePneumatic
+) -> AsyncIterator[Flowdash]:
+    """A ``Flowdash`` client talking to ``fake_flowdash`` in-process."""
+    from pneumatic_async import Flowdash, RetryPolicy
+
+    client = Flowdash(
+        api_key=fake_flowdash.api_key or fake_pneumatic.api_key,
+        base_url=fake_pneumatic.base_url + "/api/v1",
+        transport=fake_pneumatic.transport(),
+        retry=RetryPolicy(initial_backoff=0.0, max_backoff=0.0),
+    )
+    async with client:
+        yield client

@@ -1,4 +1,4 @@
-"""Account JSON: users, groups and API keys (``handlers/users.py``)."""
+"""Account JSON: users, groups and API keys (``handlers/accounts.py``)."""
 
 from __future__ import annotations
 
