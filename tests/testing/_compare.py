@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -51,3 +52,26 @@ def differences(expected: Any, actual: Any, path: str = "$") -> list[str]:
             found.extend(differences(left, right, f"{path}[{index}]"))
         return found
     return []
+
+
+#: Keys whose values the fake cannot reproduce: times, generated names and URLs, cookies.
+VOLATILE_KEYS = re.compile(
+    r"(_tsp|^created|^updated|^date_updated|^date_completed|^date_started|^date_created"
+    r"|^start_date|^end_date|^estimated_end_date|_url|^api_name)$"
+)
+
+
+def value_differences(expected: Any, actual: Any, path: str = "$") -> list[str]:
+    """Values that differ, key by key (volatile keys skipped; lists compared item by item)."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        found = []
+        for key in sorted(set(expected) & set(actual)):
+            if not VOLATILE_KEYS.search(key):
+                found += value_differences(expected[key], actual[key], f"{path}.{key}")
+        return found
+    if isinstance(expected, list) and isinstance(actual, list):
+        found = []
+        for index, (left, right) in enumerate(zip(expected, actual, strict=False)):
+            found += value_differences(left, right, f"{path}[{index}]")
+        return found
+    return [] if expected == actual else [f"{path}: {expected!r} != {actual!r}"]

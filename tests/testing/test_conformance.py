@@ -7,6 +7,11 @@ ids line up. For each capture we compare the status, the body kind (JSON / text)
 the key set at every level and the JSON type of every value (list lengths included); text
 bodies (the HTML 404 page, empty bodies) must be equal.
 
+Event payloads are compared further, value by value (``value_differences``: every key but times,
+generated names and URLs): the workflow and task event lists (``GET .../events``) and every
+webhook delivery. The fake's clock follows each capture's time, so that names made from
+``{{date}}`` come out as the server's.
+
 The webhook deliveries the real server sent during the run (``webhook-deliveries/``) are compared
 the same way with what the fake's dispatcher posts to the same targets: the i-th delivery of each
 (event, target path) against the i-th captured one. Captures + deliveries make the 127 pairs.
@@ -15,6 +20,8 @@ the same way with what the fake's dispatcher posts to the same targets: the i-th
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,7 +31,7 @@ import pytest
 from pneumatic_async._http import httpx
 from pneumatic_async.testing import FakePneumatic
 from tests.captures import DELIVERIES, RESPONSES
-from tests.testing._compare import differences
+from tests.testing._compare import differences, value_differences
 
 pytestmark = pytest.mark.anyio
 
@@ -84,10 +91,23 @@ def delivery_mismatches(listener: Listener) -> tuple[int, dict[str, list[str]]]:
         if index >= len(candidates):
             problems[delivery["file"]] = [f"the fake sent no delivery #{index + 1} for {key}"]
             continue
-        found = differences(body, candidates[index])
+        found = differences(body, candidates[index]) + value_differences(body, candidates[index])
         if found:
             problems[delivery["file"]] = found
     return len(captured), problems
+
+
+class CaptureClock:
+    """The fake's clock during the replay: the time each capture was made."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def at(self, iso: str) -> None:
+        self.now = datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def headers_for(capture: dict[str, Any], fake: FakePneumatic) -> dict[str, str]:
@@ -125,6 +145,9 @@ async def replay(
         except ValueError:
             return response, [*problems, f"body is not JSON: {response.text[:80]!r}"]
         problems.extend(differences(expected["body"], body))
+        if url.path.endswith("/events") and not url.path.startswith("/webhooks"):
+            # workflow and task events: every value, key by key
+            problems.extend(value_differences(expected["body"], body))
     elif response.text != expected["body"]:
         problems.append(f"text body {expected['body'][:40]!r} != {response.text[:40]!r}")
     return response, problems
@@ -132,7 +155,8 @@ async def replay(
 
 async def test_every_capture_replays_against_the_fake(capsys: pytest.CaptureFixture[str]) -> None:
     captures = _load(RESPONSES)
-    fake = FakePneumatic(base_url="http://127.0.0.1:8001")
+    clock = CaptureClock()
+    fake = FakePneumatic(base_url="http://127.0.0.1:8001", clock=clock)
     # The capture run had no API key until capture 01 created one with the session token.
     fake.revoke_api_key(fake.state.api_keys_by_token[fake.api_key])
     listener = Listener()
@@ -141,6 +165,7 @@ async def test_every_capture_replays_against_the_fake(capsys: pytest.CaptureFixt
     mismatches: dict[str, list[str]] = {}
     async with httpx.AsyncClient(transport=fake.transport(), base_url=fake.base_url) as http:
         for capture in captures:
+            clock.at(capture["captured_at"])  # names with {{date}} come out as the server's
             response, problems = await replay(http, fake, capture)
             await fake.webhooks.flush()
             if capture["file"].startswith("01_") and response.status_code == 201:
@@ -160,6 +185,11 @@ async def test_every_capture_replays_against_the_fake(capsys: pytest.CaptureFixt
     stale = sorted(set(EXPECTED_MISMATCHES) - set(mismatches))
     assert not stale, f"listed as mismatches but now match: {stale}"
     assert total == 127
+    event_lists = [c for c in captures if urlsplit(c["request"]["url"]).path.endswith("/events")]
+    assert [c["file"] for c in event_lists if "webhooks" not in c["file"]] == [
+        "103_workflows_events"
+    ]
+    assert delivered == 11  # every captured webhook payload compared value by value
 
 
 def test_structural_comparison_catches_differences() -> None:
@@ -168,3 +198,11 @@ def test_structural_comparison_catches_differences() -> None:
     assert differences({"a": None}, {"a": "x"}) == ["$.a: null != string"]
     assert differences({"a": {"b": 1}}, {"a": {"c": 1}}) == ["$.a: keys missing ['b'], extra ['c']"]
     assert differences([1, 2], [1]) == ["$: 2 items != 1"]
+
+
+def test_value_comparison_skips_only_volatile_keys() -> None:
+    expected = {"type": 2, "created_tsp": 1.0, "task": {"name": "A", "api_name": "x"}}
+    assert value_differences(expected, {**expected, "created_tsp": 2.0}) == []
+    assert value_differences(expected, {**expected, "task": {"name": "A", "api_name": "y"}}) == []
+    assert value_differences(expected, {**expected, "type": 3}) == ["$.type: 2 != 3"]
+    assert value_differences([{"text": None}], [{"text": ""}]) == ["$[0].text: None != ''"]
