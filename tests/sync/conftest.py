@@ -13,7 +13,7 @@ import pytest
 
 from pneumatic_async.sync import Backend, Pneumatic
 from pneumatic_async.testing import FakePneumatic
-from pneumatic_async.testing.state import Template
+from pneumatic_async.testing.state import StoredTemplate
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -85,6 +85,6 @@ def template_body(**extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def template(fake: FakePneumatic) -> Template:
+def template(fake: FakePneumatic) -> StoredTemplate:
     """The onboarding template on the fake."""
     return fake.add_template(template_body())

@@ -17,7 +17,7 @@ from pneumatic_async.bulk import Progress
 from pneumatic_async.errors import ConfigurationError, NotFoundError, PneumaticError
 from pneumatic_async.sync import Backend, Pneumatic
 from pneumatic_async.testing import FakePneumatic
-from pneumatic_async.testing.state import Template
+from pneumatic_async.testing.state import StoredTemplate
 
 
 class CountingTransport(httpx.AsyncBaseTransport):
@@ -71,7 +71,7 @@ def counting(
 
 
 def test_sixteen_threads_share_one_client(
-    counting: tuple[Pneumatic, CountingTransport], template: Template, fake: FakePneumatic
+    counting: tuple[Pneumatic, CountingTransport], template: StoredTemplate, fake: FakePneumatic
 ) -> None:
     client, transport = counting
     start = threading.Barrier(16)
@@ -99,7 +99,9 @@ def test_sixteen_threads_share_one_client(
 # -- inside a running event loop (Jupyter) ---------------------------------------------------------
 
 
-async def test_works_inside_a_running_event_loop(fake: FakePneumatic, template: Template) -> None:
+async def test_works_inside_a_running_event_loop(
+    fake: FakePneumatic, template: StoredTemplate
+) -> None:
     # The test's own loop is running here, as a notebook kernel's is: the sync client runs its
     # calls on a loop of its own in another thread.
     with Pneumatic(
@@ -201,7 +203,7 @@ def test_request_escape_hatch(client: Pneumatic, fake: FakePneumatic) -> None:
 
 
 def test_a_callback_calling_the_client_gets_an_error_not_a_deadlock(
-    client: Pneumatic, template: Template
+    client: Pneumatic, template: StoredTemplate
 ) -> None:
     seen: list[BaseException] = []
 
@@ -220,7 +222,7 @@ def test_a_callback_calling_the_client_gets_an_error_not_a_deadlock(
 
 
 def test_lists_fetch_one_page_per_request_lazily(
-    counting: tuple[Pneumatic, CountingTransport], template: Template, fake: FakePneumatic
+    counting: tuple[Pneumatic, CountingTransport], template: StoredTemplate, fake: FakePneumatic
 ) -> None:
     client, transport = counting
     for n in range(25):

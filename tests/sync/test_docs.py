@@ -13,7 +13,7 @@ import anyio.from_thread
 import pytest
 
 from pneumatic_async.testing import FakePneumatic
-from pneumatic_async.testing.state import Template
+from pneumatic_async.testing.state import StoredTemplate
 from tests.sync.conftest import template_body
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "sync.md"
@@ -29,7 +29,7 @@ def example(heading: str) -> str:
 
 
 @pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakePneumatic, Template, str]]:
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakePneumatic, StoredTemplate, str]]:
     """The fake served on 127.0.0.1 (uvicorn on a loop thread), named by the environment."""
     fake = FakePneumatic()
     template = fake.add_template(template_body())
@@ -50,7 +50,7 @@ def load(heading: str) -> ModuleType:
 
 
 def test_script_example(
-    served: tuple[FakePneumatic, Template, str],
+    served: tuple[FakePneumatic, StoredTemplate, str],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -68,7 +68,7 @@ def test_script_example(
     assert len(fake.state.workflows) == 3
 
 
-def test_django_view_example(served: tuple[FakePneumatic, Template, str]) -> None:
+def test_django_view_example(served: tuple[FakePneumatic, StoredTemplate, str]) -> None:
     django = pytest.importorskip("django")
     from django.conf import settings
 
@@ -99,7 +99,7 @@ def test_django_view_example(served: tuple[FakePneumatic, Template, str]) -> Non
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_notebook_example_inside_a_running_asyncio_loop(
-    served: tuple[FakePneumatic, Template, str], anyio_backend: str
+    served: tuple[FakePneumatic, StoredTemplate, str], anyio_backend: str
 ) -> None:
     # Jupyter's kernel runs asyncio (hence asyncio only): the cells run while this loop runs.
     fake, _, _ = served

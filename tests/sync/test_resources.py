@@ -20,14 +20,14 @@ from pneumatic_async.models.flowdash import ExecutionStatus
 from pneumatic_async.models.users import User
 from pneumatic_async.sync import Backend, Flowdash, Pneumatic, SyncPaginator, SyncStream
 from pneumatic_async.testing import FakePneumatic
-from pneumatic_async.testing.handlers.flowdash import get_flowdash
-from pneumatic_async.testing.state import Template
+from pneumatic_async.testing.flowdash import get_flowdash
+from pneumatic_async.testing.state import StoredTemplate
 from tests.sync.conftest import template_body
 
 # -- templates -------------------------------------------------------------------------------------
 
 
-def test_templates_read(client: Pneumatic, template: Template) -> None:
+def test_templates_read(client: Pneumatic, template: StoredTemplate) -> None:
     listed = client.templates.list()
     assert isinstance(listed, SyncPaginator)
     assert [t.id for t in listed] == [template.id]
@@ -52,7 +52,9 @@ def test_templates_write(client: Pneumatic, fake: FakePneumatic) -> None:
         client.templates.get(created.id)
 
 
-def test_templates_run_validates_before_sending(client: Pneumatic, template: Template) -> None:
+def test_templates_run_validates_before_sending(
+    client: Pneumatic, template: StoredTemplate
+) -> None:
     workflow = client.templates.run(template.id, kickoff={"client": "ACME"}, name="ACME")
     assert workflow.name == "ACME"
     assert [t.api_name for t in workflow.active_tasks] == ["step-1"]
@@ -62,7 +64,7 @@ def test_templates_run_validates_before_sending(client: Pneumatic, template: Tem
 
 
 def test_templates_run_many_returns_results_and_reports_progress(
-    client: Pneumatic, template: Template, fake: FakePneumatic
+    client: Pneumatic, template: StoredTemplate, fake: FakePneumatic
 ) -> None:
     progress: list[Progress] = []
     rows = [{"client": f"client {n}"} for n in range(7)]
@@ -78,7 +80,7 @@ def test_templates_run_many_returns_results_and_reports_progress(
 
 
 def test_templates_stream_run_yields_results(
-    client: Pneumatic, template: Template, fake: FakePneumatic
+    client: Pneumatic, template: StoredTemplate, fake: FakePneumatic
 ) -> None:
     stream = client.templates.stream_run(template.id, [{"client": f"c{n}"} for n in range(40)])
     assert isinstance(stream, SyncStream)
@@ -89,7 +91,7 @@ def test_templates_stream_run_yields_results(
 
 
 def test_templates_stream_run_left_early_stops_launching(
-    client: Pneumatic, template: Template, fake: FakePneumatic
+    client: Pneumatic, template: StoredTemplate, fake: FakePneumatic
 ) -> None:
     rows = [{"client": f"c{n}"} for n in range(500)]
     with client.templates.stream_run(template.id, rows, concurrency=2) as results:
@@ -105,7 +107,7 @@ def test_templates_stream_run_left_early_stops_launching(
 # -- workflows -------------------------------------------------------------------------------------
 
 
-def test_workflows_read(client: Pneumatic, template: Template) -> None:
+def test_workflows_read(client: Pneumatic, template: StoredTemplate) -> None:
     ids = [client.templates.run(template.id, kickoff={"client": f"c{n}"}).id for n in range(5)]
     running = client.workflows.list(status="running", page_size=2)
     assert [w.id for w in running] == ids[::-1]
@@ -149,7 +151,7 @@ def test_workflows_change(client: Pneumatic, fake: FakePneumatic) -> None:
 # -- tasks -----------------------------------------------------------------------------------------
 
 
-def test_tasks(client: Pneumatic, template: Template) -> None:
+def test_tasks(client: Pneumatic, template: StoredTemplate) -> None:
     workflow = client.templates.run(template.id, kickoff={"client": "ACME"})
     [item] = client.tasks.list()
     task = client.tasks.get(item.id)
