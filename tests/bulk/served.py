@@ -12,8 +12,10 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import anyio
+import anyio.abc
 
 from pneumatic_async.testing import FakePneumatic
+from pneumatic_async.testing.faults import ConnectionDropped
 
 LAUNCH = re.compile(r"^/templates/\d+/run$")
 
@@ -28,6 +30,11 @@ class Watched:
         self.launch_delay = launch_delay
         self.launches = 0
         self.in_flight = 0
+        #: Launches to answer by dropping the connection at once and applying them this many
+        #: seconds later (the lookup race); needs :meth:`start`.
+        self.late_commits = 0
+        self.commit_after = 0.0
+        self._group: anyio.abc.TaskGroup | None = None
         self._waiters: list[tuple[int, anyio.Event]] = []
         self._idle: list[anyio.Event] = []
 
@@ -52,12 +59,35 @@ class Watched:
                         event.set()
                 if self.launch_delay:
                     await anyio.sleep(self.launch_delay)
+                if self.late_commits and self._group is not None:
+                    self.late_commits -= 1
+                    self._group.start_soon(self._commit_later, scope, receive)
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 200,
+                            "headers": [(b"content-length", b"100")],
+                        }
+                    )
+                    raise ConnectionDropped("dropped; the launch is committed later")
             await self.fake.app(scope, receive, send)
         finally:
             self.in_flight -= 1
             if self.in_flight == 0:
                 for event in self._idle:
                     event.set()
+
+    def start(self, group: anyio.abc.TaskGroup) -> None:
+        """Where late commits run (a task group that outlives the requests)."""
+        self._group = group
+
+    async def _commit_later(self, scope: MutableMapping[str, Any], receive: Any) -> None:
+        await anyio.sleep(self.commit_after)
+
+        async def discard(message: Any) -> None:
+            pass
+
+        await self.fake.app(scope, receive, discard)
 
     async def wait_launches(self, count: int) -> None:
         """Return once ``count`` launches have been received."""

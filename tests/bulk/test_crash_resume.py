@@ -88,3 +88,28 @@ async def test_kill_9_mid_run_then_resume_ends_with_exactly_n_workflows(
     assert statuses["reconciled"] >= 1
     assert statuses["resumed"] + statuses["reconciled"] == created_before
     assert statuses["launched"] == total - created_before
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # uvicorn (the socket server) is asyncio
+async def test_a_launch_committed_seconds_after_the_connection_dropped_is_not_sent_twice(
+    anyio_backend: str,
+) -> None:
+    fake = FakePneumatic(seed=6)
+    template = fake.add_template(TEMPLATE)
+    watched = Watched(fake)
+    watched.late_commits, watched.commit_after = 1, 1.5
+    async with anyio.create_task_group() as tg:
+        watched.start(tg)
+        async with (
+            serve(watched) as url,
+            Pneumatic(
+                base_url=url,
+                api_key=fake.api_key,
+                retry=RetryPolicy(initial_backoff=0.01, max_backoff=0.05),
+                timeout=3.0,  # lookup_delay defaults to the read timeout: 3 s > 1.5 s
+            ) as client,
+        ):
+            [result] = await run_many(client, template.id, [{"client": "Late"}], concurrency=1)
+    assert (result.status, result.lookups, result.resent) == ("reconciled", 2, 0)
+    assert len(workflows_of(fake, template.id)) == 1
+    assert watched.launches == 1
