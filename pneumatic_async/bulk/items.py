@@ -22,7 +22,7 @@ import attrs
 from pneumatic_async._protocol.launch import run_option_problems
 from pneumatic_async.errors import FieldProblem
 
-__all__ = ["LaunchItem", "check_item", "fingerprint", "normalize_items"]
+__all__ = ["LaunchItem", "as_item", "check_item", "fingerprint", "normalize_items"]
 
 
 def _freeze_kickoff(value: Mapping[str, Any]) -> dict[str, Any]:
@@ -47,6 +47,19 @@ class LaunchItem:
     name: str | None = attrs.field(default=None, kw_only=True)
     is_urgent: bool | None = attrs.field(default=None, kw_only=True)
     due_date: datetime | float | None = attrs.field(default=None, kw_only=True)
+
+
+def as_item(item: LaunchItem | Mapping[str, Any], index: int) -> LaunchItem:
+    """One input as a :class:`LaunchItem` (a mapping = kickoff values); ``TypeError`` naming
+    ``index`` for anything else."""
+    if isinstance(item, LaunchItem):
+        return item
+    if isinstance(item, Mapping):
+        return LaunchItem(dict(item))
+    raise TypeError(
+        f"item {index}: expected a LaunchItem or a mapping of kickoff values, "
+        f"got {type(item).__name__}"
+    )
 
 
 def normalize_items(items: Iterable[LaunchItem | Mapping[str, Any]]) -> list[LaunchItem]:
@@ -106,7 +119,7 @@ def _canonical(value: Any) -> Any:
     return {"$repr": repr(value)}
 
 
-def fingerprint(items: list[LaunchItem]) -> str:
+def fingerprint(items: Iterable[LaunchItem]) -> str:
     """A SHA-256 hex digest of the items, in order (kickoff values, name, urgency, due date)."""
     digest = hashlib.sha256()
     encoder = json.JSONEncoder(

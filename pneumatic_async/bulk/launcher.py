@@ -35,7 +35,7 @@ from pneumatic_async._types import NOT_GIVEN
 from pneumatic_async.bulk.journal import ItemState, JournalUpdate
 from pneumatic_async.bulk.options import BatchOptions
 from pneumatic_async.bulk.outage import Outage, ServerUnreachableError, is_outage_error
-from pneumatic_async.bulk.plan import Plan
+from pneumatic_async.bulk.plan import Launch, Plan
 from pneumatic_async.bulk.results import (
     LaunchResult,
     LaunchStatus,
@@ -84,6 +84,7 @@ class UntrustedAnswerError(PneumaticError):
 class _Item:
     """The counters of one item's launch."""
 
+    unit: Launch
     index: int
     token: str
     attempts: int = 0
@@ -132,20 +133,19 @@ class Launcher:
 
     def result(
         self,
-        index: int,
+        unit: Launch,
         status: LaunchStatus,
         *,
         workflow: Any = None,
         error: PneumaticError | None = None,
         item: _Item | None = None,
     ) -> LaunchResult:
-        """The result of item ``index``."""
-        plan = self.plan
+        """The result of ``unit``."""
         return LaunchResult(
-            index=index,
-            item=plan.items[index],
+            index=unit.index,
+            item=unit.item,
             status=status,
-            token=plan.tokens[index],
+            token=unit.token,
             workflow_id=workflow.id if workflow is not None else None,
             workflow=workflow if self.options.keep_workflows else None,
             error=error,
@@ -178,11 +178,11 @@ class Launcher:
 
     async def _found(self, item: _Item, workflow: Any) -> LaunchResult:
         await self._record(item.index, ItemState.LAUNCHED, workflow_id=workflow.id)
-        return self.result(item.index, "reconciled", workflow=workflow, item=item)
+        return self.result(item.unit, "reconciled", workflow=workflow, item=item)
 
     async def _failed(self, item: _Item, error: PneumaticError) -> LaunchResult:
         await self._record(item.index, ItemState.FAILED, error=error)
-        return self.result(item.index, "failed", error=error, item=item)
+        return self.result(item.unit, "failed", error=error, item=item)
 
     async def _unresolved(
         self, item: _Item, launch_error: PneumaticError, exc: _Unresolved
@@ -190,16 +190,16 @@ class Launcher:
         # Left in flight in the journal: a resume looks it up again before sending anything.
         await self._record(item.index, ItemState.IN_FLIGHT, error=launch_error)
         error = UnresolvedLaunchError(item.token, launch_error=launch_error, lookup_error=exc.error)
-        return self.result(item.index, "failed", error=error, item=item)
+        return self.result(item.unit, "failed", error=error, item=item)
 
     # -- one item -----------------------------------------------------------------------------
 
-    async def launch(self, index: int) -> LaunchResult:
+    async def launch(self, unit: Launch) -> LaunchResult:
         """Launch one item exactly once (lookups before any re-send); API errors become results."""
-        plan = self.plan
-        item = _Item(index=index, token=plan.tokens[index])
-        previous = plan.previous_attempts.get(index, 0)
-        if index in plan.reconcile_first:
+        index = unit.index
+        item = _Item(unit=unit, index=index, token=unit.token)
+        previous = unit.previous_attempts
+        if unit.reconcile_first:
             earlier = PneumaticError("sent by an earlier run of this journal; outcome unknown")
             try:
                 found = await self._settle(item, earlier, still_working=False)
@@ -207,11 +207,11 @@ class Launcher:
                 return await self._unresolved(item, earlier, exc)
             if found is not None:
                 return await self._found(item, found)
-        payload = plan.payloads[index]
+        payload = unit.payload
         if payload is None:  # invalid now, and the lookups say it was never created
-            invalid = plan.invalid_after_lookup[index]
-            await self._record(index, ItemState.FAILED, error=invalid.error)
-            return invalid
+            assert unit.invalid is not None
+            await self._record(index, ItemState.FAILED, error=unit.invalid.error)
+            return unit.invalid
         max_attempts = self.policy.max_attempts
         not_sent = 0
         while True:
@@ -260,7 +260,7 @@ class Launcher:
                 self.outage.success()
                 if self._carries_token(workflow, item.token):
                     await self._record(index, ItemState.LAUNCHED, workflow_id=workflow.id)
-                    return self.result(index, "launched", workflow=workflow, item=item)
+                    return self.result(unit, "launched", workflow=workflow, item=item)
                 launch_error = UntrustedAnswerError(
                     f"the answer to launch {item.token} is workflow {workflow.id} "
                     f"({workflow.name!r}), which does not carry the launch token"

@@ -1,23 +1,31 @@
-"""Preparing a bulk run: validate every item, open the journal, build each item's launch payload.
+"""Preparing a bulk run: check every item, open the journal, then build each launch as it goes.
 
 Nothing is sent before :func:`prepared` has checked every item (all problems of all items are
 raised together as one :class:`~pneumatic_async.errors.InvalidValuesError`, ``FieldProblem.item``
 being the index, unless ``skip_invalid``) and the journal (if any) is open and checked.
+
+Memory stays bounded by what is kept, not by the batch: the check streams over the items keeping
+only the problems (and the user ids to resolve), and the launch payloads (encoded kickoff, stamped
+name, token) are built one item at a time while launching (:meth:`Plan.units`). That needs a
+source that can be read more than once: a sequence, or a re-readable file source
+(:func:`~pneumatic_async.bulk.sources.stream_items`). A one-shot iterator (a generator) is read
+into a list first.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import attrs
 
+from pneumatic_async import values
 from pneumatic_async._encodable import check_encodable
 from pneumatic_async._types import NOT_GIVEN
-from pneumatic_async.bulk.items import LaunchItem, check_item, fingerprint, normalize_items
+from pneumatic_async.bulk.items import LaunchItem, as_item, check_item, fingerprint
 from pneumatic_async.bulk.journal import (
     Binding,
     ItemState,
@@ -46,33 +54,127 @@ from pneumatic_async.pagination import MAX_PAGE_SIZE
 if TYPE_CHECKING:
     from pneumatic_async.bulk.client import BulkClient
 
-__all__ = ["Plan", "journal_store", "prepared"]
+__all__ = ["Launch", "Plan", "journal_store", "prepared", "reiterable"]
 
 #: Kickoff field types that can carry a launch token.
 TOKEN_FIELD_TYPES = frozenset({"string", "text"})
+_PLACEHOLDER = make_token("b" * 8, 0)
 
 ItemInput = LaunchItem | Mapping[str, Any]
 
 
+@attrs.define(kw_only=True, slots=True)
+class Launch:
+    """One item to launch: its payload for ``templates.run`` (``None``: invalid now, launch only
+    if lookups show an earlier run did not create it) and what an earlier run recorded."""
+
+    index: int
+    item: LaunchItem
+    token: str
+    payload: dict[str, Any] | None
+    #: An earlier run may have sent it: look it up before sending.
+    reconcile_first: bool = False
+    previous_attempts: int = 0
+    #: The result when it is invalid now and the lookups do not find it.
+    invalid: LaunchResult | None = None
+
+
 @attrs.define(kw_only=True)
 class Plan:
-    """A validated batch, ready to launch."""
+    """A checked batch: everything needed to build each launch when its turn comes."""
 
-    items: list[LaunchItem]
-    tokens: list[str]
-    #: Keyword arguments for ``templates.run`` per item (``None``: invalid item).
-    payloads: list[dict[str, Any] | None]
-    #: Results known before launching (invalid items, items launched by a previous run).
-    ready: list[LaunchResult]
-    #: Indexes to launch, in input order.
-    todo: list[int]
-    #: Indexes a previous run may have sent: look them up before sending.
-    reconcile_first: set[int]
-    #: Launch attempts made by previous runs, per index.
-    previous_attempts: dict[int, int]
-    #: Items an earlier run may have sent that are invalid now: reported so unless found.
-    invalid_after_lookup: dict[int, LaunchResult]
-    writer: JournalWriter | None
+    source: Iterable[ItemInput]
+    count: int
+    run_id: str
+    problems: dict[int, list[FieldProblem]]
+    recorded: dict[int, JournalEntry]
+    specs: list[values.FieldSpec] | None
+    user_emails: dict[int, str]
+    default_name: str | None
+    token_field: str | None
+    writer: JournalWriter | None = None
+
+    def token(self, index: int) -> str:
+        """The launch token of item ``index``."""
+        return make_token(self.run_id, index, index_width(self.count))
+
+    def units(self) -> Iterator[LaunchResult | Launch]:
+        """Each item in input order: a result known now (resumed, invalid) or a :class:`Launch`."""
+        width = index_width(self.count)
+        for index, raw in enumerate(self.source):
+            item = as_item(raw, index)
+            token = make_token(self.run_id, index, width)
+            entry = self.recorded.get(index)
+            if entry is not None and entry.state is ItemState.LAUNCHED:
+                yield LaunchResult(
+                    index=index,
+                    item=item,
+                    status="resumed",
+                    token=token,
+                    workflow_id=entry.workflow_id,
+                )
+                continue
+            attempted = entry is not None and entry.attempts > 0
+            previous = entry.attempts if entry is not None else 0
+            found = self.problems.get(index)
+            if found is not None:
+                invalid = LaunchResult(
+                    index=index,
+                    item=item,
+                    status="invalid",
+                    token=token,
+                    error=InvalidValuesError(found),
+                )
+                if not attempted:
+                    yield invalid
+                    continue
+                yield Launch(
+                    index=index,
+                    item=item,
+                    token=token,
+                    payload=None,
+                    reconcile_first=True,
+                    previous_attempts=previous,
+                    invalid=invalid,
+                )
+                continue
+            yield Launch(
+                index=index,
+                item=item,
+                token=token,
+                payload=self._payload(item, token, index),
+                reconcile_first=attempted,
+                previous_attempts=previous,
+            )
+
+    def _payload(self, item: LaunchItem, token: str, index: int) -> dict[str, Any]:
+        token_field = self.token_field
+        if self.specs is not None:
+            raw = dict(item.kickoff)
+            if token_field is not None:
+                raw[token_field] = _PLACEHOLDER
+            kickoff = dict(
+                values.encode_values(
+                    self.specs,
+                    raw,
+                    check_required=True,
+                    user_emails=self.user_emails,
+                    item=index,
+                )
+            )
+        else:
+            kickoff = dict(item.kickoff)
+        name = item.name
+        if token_field is not None:
+            kickoff[token_field] = token
+        else:
+            name = stamp_name(name if name is not None else (self.default_name or ""), token)
+        return {
+            "kickoff": kickoff,
+            "name": name if name is not None else NOT_GIVEN,
+            "is_urgent": item.is_urgent if item.is_urgent is not None else NOT_GIVEN,
+            "due_date": item.due_date if item.due_date is not None else NOT_GIVEN,
+        }
 
 
 def journal_store(journal: JournalSpec) -> JournalStore:
@@ -82,16 +184,40 @@ def journal_store(journal: JournalSpec) -> JournalStore:
     return journal
 
 
+def reiterable(items: Iterable[ItemInput]) -> Iterable[ItemInput]:
+    """``items`` if it can be read again (a sequence, a re-readable source), else a list of it."""
+    if isinstance(items, Mapping | str | bytes):
+        raise TypeError(
+            "items must be an iterable of LaunchItem or kickoff mappings, not a single "
+            f"{type(items).__name__}"
+        )
+    if isinstance(items, Sequence) or getattr(items, "reiterable", False) is True:
+        return items
+    return list(items)
+
+
+@attrs.define(kw_only=True)
+class _Survey:
+    """What one streaming pass over the items found."""
+
+    count: int = 0
+    digest: str = ""
+    problems: dict[int, list[FieldProblem]] = attrs.Factory(dict)
+    user_ids: set[int] = attrs.Factory(set)
+    needs_default_name: bool = False
+
+
 @asynccontextmanager
 async def prepared(
     client: BulkClient, template_id: int, options: BatchOptions, items: Iterable[ItemInput]
 ) -> AsyncIterator[Plan]:
-    """Validate ``items``, open the journal, and yield the plan (closing the journal after)."""
-    launch_items = normalize_items(items)
+    """Check ``items``, open the journal, and yield the plan (closing the journal after)."""
+    source = reiterable(items)
+    survey = _survey(source, options)
     binding = Binding(
         template_id=template_id,
-        item_count=len(launch_items),
-        items_hash=fingerprint(launch_items),
+        item_count=survey.count,
+        items_hash=survey.digest,
         token_field=options.token_field,
     )
     store = journal_store(options.journal) if options.journal is not None else None
@@ -108,9 +234,16 @@ async def prepared(
         # Items an earlier run launched are not checked again (a due date may have passed).
         launched = {i for i, entry in recorded.items() if entry.state is ItemState.LAUNCHED}
         attempted = {i for i, entry in recorded.items() if entry.attempts > 0}
-        problems, kickoffs = await _validate(
-            client, template_id, options, launch_items, skip=launched
-        )
+        problems = {i: p for i, p in survey.problems.items() if i not in launched}
+        specs: list[values.FieldSpec] | None = None
+        emails: dict[int, str] = {}
+        if options.validate:
+            specs = list(await client.templates.kickoff_specs(template_id))
+            if options.token_field is not None:
+                _check_token_field(specs, options.token_field)
+            user_ids = _user_ids(source, specs, launched)
+            emails = await client.users.emails_by_id(user_ids) if user_ids else {}
+            _check_values(source, specs, emails, options, launched, problems)
         # Problems of items an earlier run may have sent do not block the run: they are
         # looked up first and reported invalid only if the server does not have them.
         blocking = [p for i, found in problems.items() if i not in attempted for p in found]
@@ -119,12 +252,21 @@ async def prepared(
         if store is not None and not opened:
             run_id = await store.open(binding, create=True)
             opened = True
-        run_id = run_id or new_run_id()
-        width = index_width(len(launch_items))
-        tokens = [make_token(run_id, index, width) for index in range(len(launch_items))]
-        default_name = await _default_name(client, template_id, options, launch_items)
-        plan = _plan(options, launch_items, tokens, problems, kickoffs, default_name, recorded)
-        plan.writer = JournalWriter(store) if store is not None else None
+        default_name = (
+            await _default_name(client, template_id) if survey.needs_default_name else None
+        )
+        plan = Plan(
+            source=source,
+            count=survey.count,
+            run_id=run_id or new_run_id(),
+            problems=problems,
+            recorded=recorded,
+            specs=specs,
+            user_emails=emails,
+            default_name=default_name,
+            token_field=options.token_field,
+            writer=JournalWriter(store) if store is not None else None,
+        )
     except BaseException:
         if store is not None and opened:
             with anyio.CancelScope(shield=True):
@@ -140,78 +282,77 @@ async def prepared(
         await plan.writer.aclose()
 
 
-async def _validate(
-    client: BulkClient,
-    template_id: int,
-    options: BatchOptions,
-    items: list[LaunchItem],
-    *,
-    skip: set[int],
-) -> tuple[dict[int, list[FieldProblem]], list[dict[str, Any]]]:
-    """Problems per bad item, and every item's kickoff as it will be sent (items in ``skip``
-    are not checked)."""
+def _survey(source: Iterable[ItemInput], options: BatchOptions) -> _Survey:
+    """Count and hash the items and check their run options, keeping only the problems."""
+    survey = _Survey()
     token_field = options.token_field
-    problems: dict[int, list[FieldProblem]] = {}
-    for index, item in enumerate(items):
-        if index in skip:
-            continue
-        found = check_item(item, index)
-        if token_field is not None and token_field in item.kickoff:
-            found.append(
-                FieldProblem(
-                    field=token_field,
-                    message="this field carries the launch token (token_field): leave it out",
-                    item=index,
+
+    def checked() -> Iterator[LaunchItem]:
+        for index, raw in enumerate(source):
+            item = as_item(raw, index)
+            found = check_item(item, index)
+            if token_field is not None and token_field in item.kickoff:
+                found.append(
+                    FieldProblem(
+                        field=token_field,
+                        message="this field carries the launch token (token_field): leave it out",
+                        item=index,
+                    )
                 )
-            )
-        if found:
-            problems[index] = found
-    if not options.validate:
-        for index, item in enumerate(items):
-            if index in skip:
-                continue
-            try:  # sent as given, but a value the JSON encoder would choke on is a problem
-                check_encodable(item.kickoff, item=index)
-            except InvalidValuesError as exc:
-                problems.setdefault(index, []).extend(exc.problems)
-        return problems, [dict(item.kickoff) for item in items]
+            if not options.validate:
+                try:  # sent as given, but a value the JSON encoder would choke on is a problem
+                    check_encodable(item.kickoff, item=index)
+                except InvalidValuesError as exc:
+                    found.extend(exc.problems)
+            if found:
+                survey.problems[index] = found
+            if item.name is None and token_field is None:
+                survey.needs_default_name = True
+            survey.count += 1
+            yield item
 
-    from pneumatic_async import values
+    survey.digest = fingerprint(checked())
+    return survey
 
-    specs = await client.templates.kickoff_specs(template_id)
-    if token_field is not None:
-        _check_token_field(specs, token_field)
-    user_ids: set[int] = set()
-    for index, item in enumerate(items):
+
+def _user_ids(
+    source: Iterable[ItemInput], specs: list[values.FieldSpec], skip: set[int]
+) -> set[int]:
+    if not any(spec.type == "user" for spec in specs):
+        return set()
+    found: set[int] = set()
+    for index, raw in enumerate(source):
         if index not in skip:
-            user_ids.update(values.user_ids_in(specs, item.kickoff))
-    user_emails = await client.users.emails_by_id(user_ids) if user_ids else {}
-    kickoffs: list[dict[str, Any]] = []
-    placeholder = make_token("b" * 8, 0)
-    for index, item in enumerate(items):
-        raw = dict(item.kickoff)
+            found.update(values.user_ids_in(specs, as_item(raw, index).kickoff))
+    return found
+
+
+def _check_values(
+    source: Iterable[ItemInput],
+    specs: list[values.FieldSpec],
+    emails: dict[int, str],
+    options: BatchOptions,
+    skip: set[int],
+    problems: dict[int, list[FieldProblem]],
+) -> None:
+    """Encode every item's kickoff once (the encoded values are not kept), recording problems."""
+    token_field = options.token_field
+    for index, raw in enumerate(source):
         if index in skip:
-            kickoffs.append(raw)
             continue
+        kickoff = dict(as_item(raw, index).kickoff)
         if token_field is not None:
-            raw[token_field] = placeholder  # the real token replaces it after encoding
+            kickoff[token_field] = _PLACEHOLDER  # the real token replaces it after encoding
         try:
-            encoded = values.encode_values(
-                specs, raw, check_required=True, user_emails=user_emails, item=index
+            values.encode_values(
+                specs, kickoff, check_required=True, user_emails=emails, item=index
             )
         except InvalidValuesError as exc:
             problems.setdefault(index, []).extend(exc.problems)
-            encoded = {}
-        kickoffs.append(dict(encoded))
-    return problems, kickoffs
 
 
-async def _default_name(
-    client: BulkClient, template_id: int, options: BatchOptions, items: list[LaunchItem]
-) -> str | None:
-    """The name to stamp for items without one (``None`` when no item needs it)."""
-    if options.token_field is not None or all(item.name is not None for item in items):
-        return None
+async def _default_name(client: BulkClient, template_id: int) -> str:
+    """The name to stamp for items without one: the template's name template."""
     templates = client.templates
     try:
         name_template = (await templates.get(template_id)).wf_name_template
@@ -225,79 +366,7 @@ async def _default_name(
     return name_template or DEFAULT_NAME_TEMPLATE
 
 
-def _plan(
-    options: BatchOptions,
-    items: list[LaunchItem],
-    tokens: list[str],
-    problems: dict[int, list[FieldProblem]],
-    kickoffs: list[dict[str, Any]],
-    default_name: str | None,
-    recorded: dict[int, JournalEntry],
-) -> Plan:
-    token_field = options.token_field
-    plan = Plan(
-        items=items,
-        tokens=tokens,
-        payloads=[None] * len(items),
-        ready=[],
-        todo=[],
-        reconcile_first=set(),
-        previous_attempts={},
-        invalid_after_lookup={},
-        writer=None,
-    )
-    for index, item in enumerate(items):
-        token = tokens[index]
-        entry = recorded.get(index)
-        if entry is not None and entry.state is ItemState.LAUNCHED:
-            plan.ready.append(
-                LaunchResult(
-                    index=index,
-                    item=item,
-                    status="resumed",
-                    token=token,
-                    workflow_id=entry.workflow_id,
-                )
-            )
-            continue
-        attempted = entry is not None and entry.attempts > 0
-        if entry is not None and attempted:
-            plan.reconcile_first.add(index)
-            plan.previous_attempts[index] = entry.attempts
-        if index in problems:
-            invalid = LaunchResult(
-                index=index,
-                item=item,
-                status="invalid",
-                token=token,
-                error=InvalidValuesError(problems[index]),
-            )
-            if attempted:
-                plan.invalid_after_lookup[index] = invalid
-                plan.todo.append(index)
-            else:
-                plan.ready.append(invalid)
-            continue
-        kickoff = kickoffs[index]
-        name = item.name
-        if token_field is not None:
-            kickoff[token_field] = token
-        else:
-            name = stamp_name(name if name is not None else (default_name or ""), token)
-        payload: dict[str, Any] = {
-            "kickoff": kickoff,
-            "name": name if name is not None else NOT_GIVEN,
-            "is_urgent": item.is_urgent if item.is_urgent is not None else NOT_GIVEN,
-            "due_date": item.due_date if item.due_date is not None else NOT_GIVEN,
-        }
-        plan.payloads[index] = payload
-        plan.todo.append(index)
-    return plan
-
-
 def _check_token_field(specs: Any, token_field: str) -> None:
-    from pneumatic_async import values
-
     spec = values.find_spec(specs, token_field)
     if spec is None:
         raise ConfigurationError(

@@ -51,7 +51,7 @@ from pneumatic_async.bulk.items import LaunchItem
 from pneumatic_async.bulk.journal import JournalError, JournalStore
 from pneumatic_async.bulk.launcher import Launcher
 from pneumatic_async.bulk.options import DEFAULT_OUTAGE_TIMEOUT, BatchOptions
-from pneumatic_async.bulk.plan import prepared
+from pneumatic_async.bulk.plan import Launch, prepared
 from pneumatic_async.bulk.results import LaunchResult, Progress, ProgressTracker
 from pneumatic_async.errors import PneumaticError
 
@@ -71,7 +71,7 @@ Emit = Callable[[LaunchResult], Awaitable[None]]
 async def execute(launcher: Launcher, emit: Emit) -> None:
     """Launch every item of the launcher's plan; ``emit`` receives each result as it is known."""
     plan = launcher.plan
-    tracker = ProgressTracker(len(plan.items))
+    tracker = ProgressTracker(plan.count)
     outage = launcher.outage
     tracker.waiting = lambda: outage.waiting_s
     on_progress = launcher.options.on_progress
@@ -80,13 +80,15 @@ async def execute(launcher: Launcher, emit: Emit) -> None:
             async with anyio.create_task_group() as outer:
                 if on_progress is not None:
                     outer.start_soon(_report_progress, tracker, on_progress)
-                for result in plan.ready:
-                    tracker.count(result)
-                    await emit(result)
                 limiter = anyio.CapacityLimiter(launcher.options.concurrency)
                 async with anyio.create_task_group() as tasks:
-                    for index in plan.todo:
-                        slot = _Slot(index)
+                    # Each launch is built when its turn comes: memory follows concurrency.
+                    for unit in plan.units():
+                        if isinstance(unit, LaunchResult):  # known now: resumed, invalid
+                            tracker.count(unit)
+                            await emit(unit)
+                            continue
+                        slot = _Slot(unit)
                         await limiter.acquire_on_behalf_of(slot)
                         tasks.start_soon(_run_item, launcher, slot, limiter, tracker, emit)
                 outer.cancel_scope.cancel()  # stop the progress reporter
@@ -108,19 +110,20 @@ async def _run_item(
     tracker: ProgressTracker,
     emit: Emit,
 ) -> None:
-    index = slot.index
+    unit = slot.unit
+    index = unit.index
     try:
         tracker.in_flight += 1
         tracker.changed = True
         try:
-            result = await launcher.launch(index)
+            result = await launcher.launch(unit)
         except JournalError:
             raise  # without its journal the run cannot promise anything: stop it
         except Exception as exc:  # an unexpected error stays this item's failure
             logger.exception("bulk launch of item %d failed unexpectedly", index)
             error = PneumaticError(f"unexpected error: {type(exc).__name__}: {exc}")
             error.__cause__ = exc
-            result = launcher.result(index, "failed", error=error)
+            result = launcher.result(unit, "failed", error=error)
         finally:
             tracker.in_flight -= 1
         tracker.count(result)
@@ -132,10 +135,10 @@ async def _run_item(
 class _Slot:
     """A borrower of the batch's capacity limiter (one per item)."""
 
-    __slots__ = ("index",)
+    __slots__ = ("unit",)
 
-    def __init__(self, index: int) -> None:
-        self.index = index
+    def __init__(self, unit: Launch) -> None:
+        self.unit = unit
 
 
 async def _report_progress(tracker: ProgressTracker, callback: Callable[[Progress], None]) -> None:
@@ -247,7 +250,7 @@ async def run_many(
     options.check()
     async with prepared(client, template_id, options, items) as plan:
         launcher = Launcher(client, template_id, options, plan)
-        results: list[LaunchResult | None] = [None] * len(plan.items)
+        results: list[LaunchResult | None] = [None] * plan.count
 
         async def collect(result: LaunchResult) -> None:
             results[result.index] = result

@@ -399,7 +399,8 @@ async def test_stream_run_yields_every_result_as_completed() -> None:
     async with aclosing(launch_stream(client, batch, skip_invalid=True)) as stream:
         async for result in stream:
             seen.append(result)
-    assert seen[0].status == "invalid"  # known before launching: first
+    # known without sending: reported when its turn comes, before any later item
+    assert [(r.index, r.status) for r in seen if not r.ok] == [(4, "invalid")]
     assert sorted(r.index for r in seen) == list(range(20))
     assert len(client.server.workflows) == 19
 
@@ -537,9 +538,16 @@ async def test_journal_in_use_is_refused(tmp_path: Path) -> None:
     journal = tmp_path / "busy.db"
     client = FakeClient()
     client.server.latency = 0.01
+    sending = anyio.Event()
+
+    def script(item: int, attempt: int) -> Outcome:
+        sending.set()  # the first run holds its journal by now
+        return True, "ok"
+
+    client.server.script = script
     async with anyio.create_task_group() as tg:
         tg.start_soon(lambda: launch(client, items(30), concurrency=2, journal=journal))
-        await anyio.sleep(0.03)
+        await sending.wait()
         with pytest.raises(JournalLockedError):
             await launch(FakeClient(), items(30), journal=journal)
     assert len(client.server.workflows) == 30
