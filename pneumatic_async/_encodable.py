@@ -63,6 +63,8 @@ def check_encodable(values: Mapping[Any, Any], *, item: int | None = None) -> No
 def _walk(value: Any, depth: int) -> str | None:
     if depth > 50:
         return "is nested too deeply to encode"
+    if type(value) is str and value.isascii():  # the common case, checked without copying
+        return None
     if isinstance(value, str):
         try:
             value.encode("utf-8")

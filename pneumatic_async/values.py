@@ -208,7 +208,7 @@ def _listing(values: Sequence[str]) -> str:
 
 
 def _is_empty(value: object) -> bool:
-    return value is None or (isinstance(value, str | list | tuple) and len(value) == 0)
+    return value is None or (isinstance(value, (str, list, tuple)) and not value)
 
 
 def _encode_string(spec: FieldSpec, value: object) -> str:
