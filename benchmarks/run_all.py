@@ -11,5 +11,6 @@ for module in (
     "benchmarks.decode",
     "benchmarks.paginate",
     "benchmarks.import_time",
+    "benchmarks.sync_overhead",
 ):
     subprocess.run([sys.executable, "-m", module, "--write"], check=True)

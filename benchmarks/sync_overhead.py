@@ -1,20 +1,19 @@
 """Client CPU per request: the synchronous client vs the async client it drives.
 
-A minimal asyncio HTTP server in another process answers every request with the real server's
-captured launch response (``80_templates_run_ok``), so the client process is what is measured:
-``time.process_time`` counts every thread of it (the caller's and the sync client's loop thread).
-Both clients use their defaults (asyncio, the aiohttp transport when installed).
+The minimal keep-alive server of ``overhead.py`` (``_minimal_server.py``) runs in its own process
+pinned to core 1 and replays the real server's captured answers (``benchmarks/data/``): the
+template for ``GET /templates/<id>``, the launch response for ``POST /templates/<id>/run``. This
+process, the client, is pinned to core 0, and ``time.process_time`` counts every thread of it (the
+caller's and the sync client's loop thread). Both clients use their defaults (asyncio, the aiohttp
+transport when installed, ``validate=True``: the template is fetched once per client and cached).
 
 Contenders, interleaved round by round (A B C D ..., A B C D ...), each round ``--requests`` calls:
 
-- ``async-typed``: ``await client.templates.run(1, ..., validate=False)`` one after another in one
-  task (a script's or a view's shape: one call at a time); ``sync-typed``: the same through
-  ``pneumatic_async.sync.Pneumatic`` from one thread;
+- ``async-typed``: ``await client.templates.run(1, kickoff=..., name=..., is_urgent=...)`` one
+  after another in one task (a script's or a view's shape: one call at a time); ``sync-typed``:
+  the same through ``pneumatic_async.sync.Pneumatic`` from one thread;
 - ``async-request`` / ``sync-request``: ``client.request("POST", "/templates/1/run", json=...)``;
 - ``async-typed-c8``: 8 tasks at once; ``sync-typed-8threads``: 8 threads sharing one sync client.
-
-``validate=False`` because the minimal server answers every request with the same workflow (a
-validating ``run`` first reads the template, once per client, then only sends the launch).
 
 Usage: ``python -m benchmarks.sync_overhead [--rounds 7] [--requests 1500] [--write]``
 """
@@ -25,7 +24,7 @@ import argparse
 import asyncio
 import gc
 import json
-import tempfile
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -38,12 +37,12 @@ from benchmarks._report import free_port, machine, median, process, write_sectio
 from pneumatic_async import Pneumatic as AsyncPneumatic
 from pneumatic_async.sync import Pneumatic as SyncPneumatic
 
-CAPTURE = (
-    Path(__file__).resolve().parents[1]
-    / "tests/data/real-server/responses/80_templates_run_ok.json"
-)
+DATA = Path(__file__).with_name("data")
 KEY = "pn-BENCHMARKbenchmarkBENCHMARK0001"
-KICKOFF = {"requester-name": "Jane"}
+#: The captured launch request: name, is_urgent and a kickoff valid for the captured template.
+BODY: dict[str, Any] = json.loads((DATA / "launch_request.json").read_text())
+OPTIONS = {key: value for key, value in BODY.items() if key != "kickoff"}
+CLIENT_CPU, SERVER_CPU = 0, 1
 WARM_UP = 50
 
 Result = tuple[float, float]  # (client CPU µs per request, requests per second)
@@ -55,12 +54,8 @@ def _async_round(base: str, n: int, concurrency: int, typed: bool) -> Result:
 
             async def one() -> Any:
                 if typed:
-                    return await client.templates.run(
-                        1, kickoff=KICKOFF, name="bench", validate=False
-                    )
-                return await client.request(
-                    "POST", "/templates/1/run", json={"name": "bench", "kickoff": KICKOFF}
-                )
+                    return await client.templates.run(1, kickoff=BODY["kickoff"], **OPTIONS)
+                return await client.request("POST", "/templates/1/run", json=BODY)
 
             async def worker(count: int) -> None:
                 for _ in range(count):
@@ -83,10 +78,8 @@ def _sync_round(base: str, n: int, threads: int, typed: bool) -> Result:
 
         def one() -> Any:
             if typed:
-                return client.templates.run(1, kickoff=KICKOFF, name="bench", validate=False)
-            return client.request(
-                "POST", "/templates/1/run", json={"name": "bench", "kickoff": KICKOFF}
-            )
+                return client.templates.run(1, kickoff=BODY["kickoff"], **OPTIONS)
+            return client.request("POST", "/templates/1/run", json=BODY)
 
         def worker(count: int) -> None:
             for _ in range(count):
@@ -105,6 +98,13 @@ def _sync_round(base: str, n: int, threads: int, typed: bool) -> Result:
                 thread.join()
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     return cpu / n * 1e6, n / wall
+
+
+def _pin(cpu: int) -> str:
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > max(CLIENT_CPU, SERVER_CPU):
+        os.sched_setaffinity(0, {cpu})
+        return f"pinned to core {cpu}"
+    return "not pinned"
 
 
 def _shares(n: int, parts: int) -> list[int]:
@@ -134,24 +134,27 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     args = parser.parse_args()
 
-    body = json.loads(CAPTURE.read_text())["response"]["body"]
-    with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as f:
-        f.write(json.dumps(body).encode())
     port = free_port()
     results: dict[str, list[Result]] = {name: [] for name in CONTENDERS}
-    with process(str(Path(__file__).with_name("_minimal_server.py")), str(port), f.name):
+    server = Path(__file__).with_name("_minimal_server.py")
+    load_before = os.getloadavg()
+    with process(str(server), str(port), str(DATA), str(SERVER_CPU)):
+        pinned = _pin(CLIENT_CPU)
         base = f"http://127.0.0.1:{port}"
         for _ in range(args.rounds):
             for name, run in CONTENDERS.items():
                 results[name].append(run(base, args.requests))
+    load_after = os.getloadavg()
 
     lines = [
         "## Synchronous client (`benchmarks/sync_overhead.py`)",
         "",
-        f"Machine: {machine()}, shared with other work while it ran. Minimal asyncio server in "
-        f"another process answering the captured launch response. {args.rounds} interleaved "
-        f"rounds of {args.requests} calls per contender; medians. Client CPU counts every thread "
-        "of the client process (the sync client's loop thread included).",
+        f"Machine: {machine()}, shared with other work while it ran (load average "
+        f"{load_before[0]:.1f} before, {load_after[0]:.1f} after). Minimal keep-alive server "
+        f"replaying the captured answers, pinned to core {SERVER_CPU}; client {pinned}. "
+        f"{args.rounds} interleaved rounds of {args.requests} calls per contender; medians. "
+        "Client CPU counts every thread of the client process (the sync client's loop thread "
+        "included). Typed calls use the defaults (`validate=True`, template cached).",
         "",
         "| contender | client CPU per request (µs) | requests/s | CPU vs its async twin "
         "(median of per-round ratios) |",
@@ -167,6 +170,9 @@ def main() -> None:
             ratio = f"{median(per_round):.2f}x ({min(per_round):.2f}-{max(per_round):.2f})"
         lines.append(f"| {name} | {cpu:,.0f} | {rate:,.0f} | {ratio} |")
     lines += [
+        "",
+        "CPU is the figure compared. requests/s is wall-clock on a shared, loaded machine: it "
+        "varies several times from round to round and between rows, so it is not compared.",
         "",
         f"Command: `python -m benchmarks.sync_overhead --rounds {args.rounds} --requests "
         f"{args.requests} --write`",

@@ -18,6 +18,7 @@ from pneumatic_async.errors import InvalidValuesError, NotFoundError, Unprocessa
 from pneumatic_async.models.common import TaskStatus, WorkflowStatus
 from pneumatic_async.models.flowdash import ExecutionStatus
 from pneumatic_async.models.users import User
+from pneumatic_async.models.workflows import Workflow, WorkflowListItem
 from pneumatic_async.sync import Backend, Flowdash, Pneumatic, SyncPaginator, SyncStream
 from pneumatic_async.testing import FakePneumatic
 from pneumatic_async.testing.flowdash import get_flowdash
@@ -254,24 +255,51 @@ def test_flowdash_errors_are_the_async_ones(fake: FakePneumatic) -> None:
     assert info.value.errors == ["Name"]
 
 
+# -- the client's own verbs ------------------------------------------------------------------------
+
+
+def test_client_verbs(client: Pneumatic, template: Template, fake: FakePneumatic) -> None:
+    me = client.get("/accounts/user", cast_to=User)
+    assert me.id == fake.owner.id
+    assert client.request("GET", "/accounts/user")["email"] == fake.owner.email
+    raw = client.send("GET", "/accounts/user")
+    assert raw.status_code == 200
+    assert raw.json()["id"] == fake.owner.id
+    workflow = client.post(
+        f"/templates/{template.id}/run", json={"kickoff": {"client": "ACME"}}, cast_to=Workflow
+    )
+    renamed = client.patch(f"/workflows/{workflow.id}", json={"name": "Renamed"}, cast_to=Workflow)
+    assert renamed.name == "Renamed"
+    body = template_body(name="Replaced")
+    body["owners"] = [{"type": "user", "source_id": fake.owner.id, "role": "owner"}]
+    assert client.put(f"/templates/{template.id}", json=body)["name"] == "Replaced"
+    listed = client.paginate("/workflows", cast_to=WorkflowListItem, page_size=1)
+    assert isinstance(listed, SyncPaginator)
+    assert [w.id for w in listed] == [workflow.id]
+    client.delete(f"/workflows/{workflow.id}")
+    assert client.paginate("/workflows", cast_to=WorkflowListItem).collect(10) == []
+
+
 # -- coverage of this module -----------------------------------------------------------------------
 
 
 def _called_methods() -> set[tuple[str, str]]:
+    """``(namespace, method)`` of every ``x.namespace.method(...)`` call here, and
+    ``("", method)`` of every ``client.method(...)`` call."""
     tree = ast.parse(Path(__file__).read_text())
     called = set()
     for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Attribute)
-        ):
-            called.add((node.func.value.attr, node.func.attr))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if isinstance(owner, ast.Attribute):
+                called.add((owner.attr, node.func.attr))
+            elif isinstance(owner, ast.Name) and owner.id == "client":
+                called.add(("", node.func.attr))
     return called
 
 
 def test_every_method_is_exercised() -> None:
-    from tools.generate_sync import CLIENTS, namespaces, public_methods
+    from tools.generate_sync import CLIENT_SKIP, CLIENTS, namespaces, public_methods
 
     expected = {
         (name, method)
@@ -279,5 +307,11 @@ def test_every_method_is_exercised() -> None:
         for name, resource in namespaces(client).items()
         for method in public_methods(resource)
     }
+    expected |= {
+        ("", method)
+        for client in CLIENTS
+        for method in public_methods(client)
+        if method not in CLIENT_SKIP and method != "with_options"  # test_client.py
+    }
     missing = sorted(expected - _called_methods())
-    assert not missing, f"sync namespace methods without a test here: {missing}"
+    assert not missing, f"sync client methods without a test here: {missing}"
