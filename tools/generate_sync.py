@@ -210,8 +210,10 @@ class _Renderer:
         if value is None or isinstance(value, bool | int | float | str | bytes):
             return repr(value)
         for source in ("pneumatic_async", module):  # a named constant (NOT_GIVEN, ...)
-            for name, candidate in vars(importlib.import_module(source)).items():
-                if candidate is value and not name.startswith("__"):
+            loaded = importlib.import_module(source)
+            names = getattr(loaded, "__all__", None) or list(vars(loaded))  # lazy exports too
+            for name in names:
+                if getattr(loaded, name, None) is value and not name.startswith("__"):
                     return self.imports.use(source, name)
         raise TypeError(f"cannot render the default value {value!r} (not a named constant)")
 

@@ -258,7 +258,7 @@ def test_flowdash_errors_are_the_async_ones(fake: FakePneumatic) -> None:
 # -- the client's own verbs ------------------------------------------------------------------------
 
 
-def test_client_verbs(client: Pneumatic, template: Template, fake: FakePneumatic) -> None:
+def test_client_verbs(client: Pneumatic, template: StoredTemplate, fake: FakePneumatic) -> None:
     me = client.get("/accounts/user", cast_to=User)
     assert me.id == fake.owner.id
     assert client.request("GET", "/accounts/user")["email"] == fake.owner.email
