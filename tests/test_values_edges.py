@@ -319,3 +319,60 @@ def test_every_problem_is_reported_after_an_unknown_key() -> None:
 def test_naive_datetime_is_utc_not_local() -> None:
     naive = datetime(2024, 1, 1, 12, 0)
     assert encode(spec("date"), naive) == int(naive.replace(tzinfo=UTC).timestamp())
+
+
+def test_astral_plane_host_passes_through_its_idna_form() -> None:
+    # Mathematical bold letters are outside Django's host ranges; their IDNA form is ASCII.
+    assert url_ok(
+        "https://\U0001d41e\U0001d431\U0001d41a\U0001d426\U0001d429\U0001d425\U0001d41e.com/x"
+    )
+    assert not url_ok("https://\U0001f600\U0001f600/x")
+
+
+def test_case_only_difference_is_suggested() -> None:
+    # difflib alone finds nothing close to "GOLD"; the case-folded match does.
+    assert problem(CHOICES, "GOLD") == '"GOLD" is not one of "Gold", "Silver"; did you mean "Gold"?'
+
+
+def test_none_as_a_key_is_named() -> None:
+    with pytest.raises(InvalidValuesError) as caught:
+        encode_values([spec("string")], {None: "x"}, check_required=False)
+    assert caught.value.problems == [
+        FieldProblem(field="None", message="field keys are api_name strings, got None")
+    ]
+
+
+def test_unsendable_value_of_an_unknown_type_is_a_problem() -> None:
+    mystery = FieldSpec(api_name="m", name="M", type="mystery", is_required=False)
+    with pytest.raises(InvalidValuesError) as caught:
+        encode_values([mystery], {"m": {1, 2}}, check_required=False, item=2)
+    assert caught.value.problems == [
+        FieldProblem(
+            field="m",
+            message="cannot be encoded as JSON (TypeError: Type is not JSON serializable: set)",
+            item=2,
+        )
+    ]
+    assert encode_values([mystery], {"m": {"any": [1, "json"]}}, check_required=False) == {
+        "m": {"any": [1, "json"]}
+    }
+
+
+def test_epoch_range_is_checked_in_utc_whatever_the_local_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    if not hasattr(time, "tzset"):
+        pytest.skip("time.tzset is POSIX only")
+    last = 253402300799  # 9999-12-31T23:59:59Z, the last second Python's datetime holds
+    monkeypatch.setenv("TZ", "Asia/Kathmandu")  # ahead of UTC: local time is year 10000
+    time.tzset()
+    try:
+        assert epoch_seconds(last) == last
+        assert encode(spec("date"), str(last)) == last
+        with pytest.raises(ValueError, match="out of range"):
+            epoch_seconds(last + 1)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

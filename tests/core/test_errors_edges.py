@@ -281,3 +281,112 @@ def test_retry_after_date_against_the_clock() -> None:
     naive = parse_retry_after("Fri, 01 Jan 2100 00:00:00")
     assert naive is not None
     assert abs(naive - seconds) < 60
+
+
+def test_connection_error_may_have_been_sent_by_default() -> None:
+    assert APIConnectionError("x", method="GET", path="/").may_have_been_sent is True
+    refused = APIConnectionError("x", method="GET", path="/", may_have_been_sent=False)
+    assert refused.may_have_been_sent is False
+
+
+def test_status_error_headers() -> None:
+    assert APIStatusError("x", status_code=400, method="GET", path="/").headers == {}
+    error = APIStatusError(
+        "x", status_code=400, method="GET", path="/", headers={"retry-after": "1"}
+    )
+    assert error.headers == {"retry-after": "1"}
+
+
+def test_response_too_large_error() -> None:
+    error = errors.ResponseTooLargeError(
+        limit=1024, method="GET", path="/workflows", status_code=200
+    )
+    assert error.args == ("the response body is larger than 1024 bytes",)
+    assert (error.limit, error.method, error.path, error.status_code) == (
+        1024,
+        "GET",
+        "/workflows",
+        200,
+    )
+    assert str(error) == "the response body is larger than 1024 bytes (200 on GET /workflows)"
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (100, errors.UnexpectedStatusError),
+        (199, errors.UnexpectedStatusError),
+        (200, APIStatusError),
+        (299, APIStatusError),
+        (300, errors.UnexpectedStatusError),
+        (301, errors.UnexpectedStatusError),
+        (304, errors.UnexpectedStatusError),
+        (399, errors.UnexpectedStatusError),
+        (400, errors.BadRequestError),
+        (418, APIStatusError),
+        (499, APIStatusError),
+        (500, InternalServerError),
+        (599, InternalServerError),
+    ],
+)
+def test_status_classes_at_their_boundaries(status: int, cls: type[APIStatusError]) -> None:
+    error = _error(status, b'{"message": "m"}')
+    assert type(error) is cls
+    if cls is errors.UnexpectedStatusError:
+        assert error.message == (
+            f"unexpected HTTP {status} (the API never redirects; not followed)"
+        )
+    else:
+        assert error.message == "m"
+
+
+def test_cookies_and_credentials_are_never_kept_whatever_their_case() -> None:
+    error = _error(
+        400,
+        b"{}",
+        **{"Set-Cookie": "k=v", "AUTHORIZATION": "Bearer x", "Cookie": "c", "X-Other": "Y"},
+    )
+    assert error.headers == {"x-other": "Y"}
+
+
+def test_secrets_are_redacted_from_body_and_headers() -> None:
+    key = "pn-SECRETsecretSECRETsecret000001"
+    error = error_from_response(
+        method="GET",
+        path="/x",
+        status_code=400,
+        headers={"X-Echo": f"Bearer {key}"},
+        content=b'{"message": "bad key ' + key.encode() + b'"}',
+        secrets=("", key),
+    )
+    assert error.message == "bad key [REDACTED]"
+    assert error.body == {"message": "bad key [REDACTED]"}
+    assert error.headers == {"x-echo": "Bearer [REDACTED]"}
+    untouched = error_from_response(
+        method="GET",
+        path="/x",
+        status_code=400,
+        headers={},
+        content=b'{"message": "plain"}',
+        secrets=("",),
+    )
+    assert untouched.body == {"message": "plain"}
+
+
+def test_decode_json_error_names_the_request() -> None:
+    from pneumatic_async._protocol.responses import decode_json
+
+    assert decode_json(b"", method="GET", path="/x") is None
+    assert decode_json(b'{"a": 1}', method="GET", path="/x") == {"a": 1}
+    with pytest.raises(ResponseValidationError) as caught:
+        decode_json(b"<html>", method="POST", path="/templates/1/run")
+    error = caught.value
+    assert (error.field_path, error.model, error.method, error.path) == (
+        "$",
+        "JSON",
+        "POST",
+        "/templates/1/run",
+    )
+    assert str(error).startswith(
+        "cannot decode JSON from POST /templates/1/run: $: the response body is not JSON ("
+    )

@@ -165,3 +165,20 @@ def test_backoff_default_randomness_stays_in_bounds() -> None:
     assert len(delays) > 1  # jittered, not constant
     decision = decide(policy, idempotent=True, outcome=NOT_SENT, attempt=1, elapsed=0.0)
     assert 0.0 <= decision.delay <= 1.0
+
+
+def test_outcome_of_errors() -> None:
+    from pneumatic_async.errors import APIConnectionError, InternalServerError, RateLimitError
+    from pneumatic_async.retries import outcome_of
+
+    assert outcome_of(ValueError("local")) == Outcome(kind=OutcomeKind.FATAL)
+    assert outcome_of(
+        RateLimitError("slow", retry_after=3.0, status_code=429, method="GET", path="/")
+    ) == Outcome.status(429, 3.0)
+    assert outcome_of(
+        InternalServerError("x", status_code=503, method="GET", path="/")
+    ) == Outcome.status(503)
+    dropped = APIConnectionError("dropped", method="POST", path="/")
+    assert outcome_of(dropped) == Outcome(kind=OutcomeKind.MAYBE_SENT)
+    refused = APIConnectionError("refused", method="POST", path="/", may_have_been_sent=False)
+    assert outcome_of(refused) == Outcome(kind=OutcomeKind.NOT_SENT)
