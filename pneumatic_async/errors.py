@@ -34,9 +34,12 @@ The classes only: building an error from a status, headers and body bytes is
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
+
+if TYPE_CHECKING:
+    from pneumatic_async.models.flowdash import Execution
 
 __all__ = [
     "APIConnectionError",
@@ -47,6 +50,7 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "ConflictError",
+    "ExecutionTimeoutError",
     "FieldProblem",
     "InternalServerError",
     "InvalidValuesError",
@@ -321,6 +325,32 @@ class InvalidValuesError(PneumaticError, ValueError):
         self.problems = list(problems)
         lines = "; ".join(str(p) for p in self.problems)
         super().__init__(f"{len(self.problems)} invalid value(s): {lines}")
+
+
+class ExecutionTimeoutError(PneumaticError, TimeoutError):
+    """A Flowdash action execution was still unfinished when ``actions.wait()`` timed out.
+
+    ``execution`` is the last state polled (``None`` when no poll answered in time); also
+    ``workflow_id``, ``execution_id``, ``timeout`` (seconds) and ``polls`` (how many were made).
+    A ``TimeoutError`` too.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        execution: Execution | None,
+        workflow_id: str,
+        execution_id: str,
+        timeout: float,
+        polls: int,
+    ) -> None:
+        super().__init__(message)
+        self.execution = execution
+        self.workflow_id = workflow_id
+        self.execution_id = execution_id
+        self.timeout = timeout
+        self.polls = polls
 
 
 class TaskSelectionError(PneumaticError):

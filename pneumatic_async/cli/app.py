@@ -16,7 +16,16 @@ from functools import partial
 import anyio
 
 from pneumatic_async import __version__
-from pneumatic_async.cli.commands import bulk, demo, files, run, tasks, templates, webhooks
+from pneumatic_async.cli.commands import (
+    bulk,
+    demo,
+    files,
+    flowdash,
+    run,
+    tasks,
+    templates,
+    webhooks,
+)
 from pneumatic_async.cli.commands import workflows as workflows_commands
 from pneumatic_async.cli.context import open_context
 from pneumatic_async.cli.errors import CliError, ExitCode, exit_code_for, message_for
@@ -50,7 +59,8 @@ def build_parser() -> Parser:
     add_global_options(parser, suppress=False)
     common = global_options_parser()
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (templates, workflows_commands, tasks, files, webhooks, run, bulk, demo):
+    modules = (templates, workflows_commands, tasks, files, webhooks, flowdash, run, bulk, demo)
+    for module in modules:
         module.register(commands, common)
     return parser
 

@@ -56,6 +56,8 @@ def exit_code_for(exc: BaseException) -> ExitCode:
         return ExitCode.CONFIG
     if isinstance(exc, InvalidValuesError | SourceFormatError | JournalMismatchError):
         return ExitCode.USAGE
+    if isinstance(exc, PneumaticError):  # API errors, timeouts (some are OSErrors too)
+        return ExitCode.FAILED
     if isinstance(exc, OSError):  # an input file that cannot be read
         return ExitCode.USAGE
     if isinstance(exc, ValueError) and not isinstance(exc, PneumaticError):

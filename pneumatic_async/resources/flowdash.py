@@ -9,16 +9,42 @@ make the execution request fail with 422 ``{"status": "Fail", "errors": [...]}``
 from __future__ import annotations
 
 import builtins
+import math
+import random
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 import anyio
 
 from pneumatic_async._types import NOT_GIVEN, NotGiven
-from pneumatic_async.models.flowdash import Action, Execution, ExecutionStatus
+from pneumatic_async.errors import ExecutionTimeoutError
+from pneumatic_async.models.flowdash import Action, Execution
 from pneumatic_async.resources._base import Resource
 
-__all__ = ["Actions"]
+__all__ = ["Actions", "poll_delay"]
+
+
+def poll_delay(
+    poll: int,
+    *,
+    interval: float,
+    max_interval: float,
+    multiplier: float = 2.0,
+    rand: Callable[[], float] | None = None,
+) -> float:
+    """Seconds to wait after the ``poll``-th status poll (0-based) of an execution.
+
+    Capped exponential backoff with jitter: the step ``min(max_interval, interval *
+    multiplier ** poll)`` is waited between half of it and all of it (``rand()``, by default
+    ``random.random``, picks where), so many clients waiting for many executions spread their
+    polls.
+    """
+    if interval < 0 or max_interval < 0 or multiplier < 1:
+        raise ValueError("interval and max_interval must be >= 0 and multiplier >= 1")
+    exponent = min(poll, 64)  # no overflow however long the wait
+    step = min(max_interval, interval * math.pow(multiplier, exponent))
+    return step / 2 + (random.random() if rand is None else rand()) * step / 2
 
 
 def _seg(value: str | int) -> str:
@@ -63,16 +89,39 @@ class Actions(Resource):
         workflow_id: str,
         execution_id: str,
         *,
-        interval: float = 1.0,
+        interval: float = 0.5,
+        max_interval: float = 10.0,
         timeout: float = 60.0,
     ) -> Execution:
-        """Poll an execution until ``Success`` or ``Fail``; ``TimeoutError`` after ``timeout``.
+        """Poll an execution until ``Success`` or ``Fail``, and return it.
 
+        Polls with capped exponential backoff and jitter (:func:`poll_delay`: about
+        ``interval``, then twice as long each time, at most ``max_interval`` seconds apart).
         A ``Fail`` is returned (with its ``errors``), not raised: it is the action's outcome.
+        After ``timeout`` seconds raises
+        :class:`~pneumatic_async.errors.ExecutionTimeoutError` carrying the last execution seen
+        (a ``TimeoutError`` too).
         """
-        with anyio.fail_after(timeout):
+        if timeout <= 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+        last: Execution | None = None
+        polls = 0
+        with anyio.move_on_after(timeout):
             while True:
-                execution = await self.get_execution(workflow_id, execution_id)
-                if execution.status in (ExecutionStatus.SUCCESS, ExecutionStatus.FAIL):
-                    return execution
-                await anyio.sleep(interval)
+                last = await self.get_execution(workflow_id, execution_id)
+                polls += 1
+                if last.done:
+                    return last
+                await anyio.sleep(
+                    poll_delay(polls - 1, interval=interval, max_interval=max_interval)
+                )
+        status = "no answer" if last is None else f"last status {last.status}"
+        raise ExecutionTimeoutError(
+            f"execution {execution_id} of Flowdash workflow {workflow_id} did not finish within "
+            f"{timeout} s ({polls} polls, {status})",
+            execution=last,
+            workflow_id=str(workflow_id),
+            execution_id=str(execution_id),
+            timeout=timeout,
+            polls=polls,
+        )

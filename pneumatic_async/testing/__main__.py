@@ -65,6 +65,7 @@ async def run_server(host: str, port: int, seed: int, seed_demo: bool = False) -
         print(f"Fake Pneumatic serving at {url}", flush=True)
         print(f"API key: {fake.api_key}", flush=True)
         print(f"export PNEUMATIC_BASE_URL={url} PNEUMATIC_API_KEY={fake.api_key}", flush=True)
+        print(f"export FLOWDASH_BASE_URL={url}/api/v1 FLOWDASH_API_KEY={fake.api_key}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         await anyio.sleep_forever()
 

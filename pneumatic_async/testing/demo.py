@@ -11,7 +11,9 @@
   its task "Review {{client}}" (the workflow starter) has a ``decision`` radio (Approve /
   Reject, api_names ``dec-approve`` / ``dec-reject``) and a ``note`` text; "Set up the account"
   (output ``account-id``, a two-item checklist) starts after it;
-* one running workflow per client of :data:`DEMO_CLIENTS`.
+* one running workflow per client of :data:`DEMO_CLIENTS`;
+* a Flowdash task (workflow ``abc123``, task ``678``, :data:`DEMO_FLOWDASH_TASK`) offering the
+  actions Approve and Reject (the fake serves Flowdash under ``<base_url>/api/v1``).
 """
 
 from __future__ import annotations
@@ -23,10 +25,19 @@ import attrs
 if TYPE_CHECKING:
     from pneumatic_async.testing import FakePneumatic
 
-__all__ = ["DEMO_CLIENTS", "DEMO_TEMPLATE_ID", "DemoSeed", "demo_template", "seed_demo"]
+__all__ = [
+    "DEMO_CLIENTS",
+    "DEMO_FLOWDASH_TASK",
+    "DEMO_TEMPLATE_ID",
+    "DemoSeed",
+    "demo_template",
+    "seed_demo",
+]
 
 #: The template id the demo template gets on a fresh fake.
 DEMO_TEMPLATE_ID = 1
+#: The Flowdash (workflow id, task id) the demo seeds.
+DEMO_FLOWDASH_TASK = ("abc123", "678")
 #: The kickoff ``client`` of the seeded workflows.
 DEMO_CLIENTS = ("ACME", "Globex", "Initech")
 
@@ -118,4 +129,5 @@ def seed_demo(fake: FakePneumatic) -> DemoSeed:
         fake.run_workflow(template, kickoff={"client": client, "amount": amount, "plan": plan})
         for client, amount, plan in zip(DEMO_CLIENTS, amounts, plans, strict=True)
     ]
+    fake.flowdash.add_task(*DEMO_FLOWDASH_TASK, actions=["Approve", "Reject"])
     return DemoSeed(template_id=template.id, workflow_ids=tuple(w.id for w in workflows))

@@ -6,7 +6,8 @@ template is id 1) and served on 127.0.0.1, in a scratch directory holding the sa
 docs name (``contract.pdf``, ``clients.csv``). The namespace starts with ``client``: an open
 async ``Pneumatic`` on that fake. A block with top-level ``await`` runs on the fake's event
 loop; any other block (a script calling ``anyio.run``, the sync client) runs in the test's own
-thread, with ``PNEUMATIC_BASE_URL`` and ``PNEUMATIC_API_KEY`` naming the served fake.
+thread, with ``PNEUMATIC_BASE_URL`` and ``PNEUMATIC_API_KEY`` (and ``FLOWDASH_BASE_URL``,
+``FLOWDASH_API_KEY``) naming the served fake.
 Fragments (``<!-- fragment -->``, see ``tests/docs/blocks.py``) are compiled only.
 
 asyncio only: the fake is served by uvicorn, which runs on asyncio.
@@ -73,6 +74,8 @@ def served(
     monkeypatch.setenv("PNEUMATIC_BASE_URL", url)
     monkeypatch.setenv("PNEUMATIC_API_KEY", fake.api_key)
     monkeypatch.setenv("PNEUMATIC_FILE_SERVICE_URL", f"{url}/files")
+    monkeypatch.setenv("FLOWDASH_BASE_URL", f"{url}/api/v1")
+    monkeypatch.setenv("FLOWDASH_API_KEY", fake.api_key)
     with (
         start_blocking_portal("asyncio") as portal,
         portal.wrap_async_context_manager(serve(fake, sock=sock)),

@@ -48,12 +48,30 @@ class Actions(SyncResource[_AsyncActions]):
         return self._runner.call(partial(self._async.get_execution, workflow_id, execution_id))
 
     def wait(
-        self, workflow_id: str, execution_id: str, *, interval: float = 1.0, timeout: float = 60.0
+        self,
+        workflow_id: str,
+        execution_id: str,
+        *,
+        interval: float = 0.5,
+        max_interval: float = 10.0,
+        timeout: float = 60.0,
     ) -> Execution:
-        """Poll an execution until ``Success`` or ``Fail``; ``TimeoutError`` after ``timeout``.
+        """Poll an execution until ``Success`` or ``Fail``, and return it.
 
+        Polls with capped exponential backoff and jitter (:func:`poll_delay`: about
+        ``interval``, then twice as long each time, at most ``max_interval`` seconds apart).
         A ``Fail`` is returned (with its ``errors``), not raised: it is the action's outcome.
+        After ``timeout`` seconds raises
+        :class:`~pneumatic_async.errors.ExecutionTimeoutError` carrying the last execution seen
+        (a ``TimeoutError`` too).
         """
         return self._runner.call(
-            partial(self._async.wait, workflow_id, execution_id, interval=interval, timeout=timeout)
+            partial(
+                self._async.wait,
+                workflow_id,
+                execution_id,
+                interval=interval,
+                max_interval=max_interval,
+                timeout=timeout,
+            )
         )
