@@ -57,7 +57,7 @@ import anyio
 
 __all__ = [
     "ConnectionDropped",
-    "Decision",
+    "FaultDecision",
     "Fault",
     "FaultInjector",
     "FaultKind",
@@ -174,7 +174,7 @@ class Fault:
 
 
 @dataclass
-class Decision:
+class FaultDecision:
     """What the middleware must do for one request: sleep, then maybe one terminal fault."""
 
     latency: float = 0.0
@@ -243,9 +243,9 @@ class FaultInjector:
         """Remove every rule. The ``injected`` counter and the RNG state are kept."""
         self.faults.clear()
 
-    def decide(self, method: str, path: str) -> Decision:
+    def decide(self, method: str, path: str) -> FaultDecision:
         """Decide the faults for one request (consumes RNG draws and ``times``)."""
-        decision = Decision()
+        decision = FaultDecision()
         for fault in self.faults:
             if decision.fault is not None and fault.kind in _TERMINAL_KINDS:
                 continue

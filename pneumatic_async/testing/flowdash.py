@@ -36,7 +36,7 @@ __all__ = [
     "get_flowdash",
 ]
 
-ExecutionStatus = Literal["Pending", "Success", "Fail"]
+FlowdashStatus = Literal["Pending", "Success", "Fail"]
 
 
 @dataclass
@@ -71,13 +71,13 @@ class FlowdashExecution:
     task_id: str
     action_id: str
     performed_by: str | None
-    final_status: ExecutionStatus
+    final_status: FlowdashStatus
     errors: list[str]
     pending_polls: int
     polls: int = 0
 
     @property
-    def status(self) -> ExecutionStatus:
+    def status(self) -> FlowdashStatus:
         """The status the next poll reports (without counting a poll)."""
         return "Pending" if self.polls < self.pending_polls else self.final_status
 

@@ -14,9 +14,9 @@ from pneumatic_async.testing.state import (
     StoredWorkflow,
 )
 
-__all__ = ["Action", "int_or_none", "next_action"]
+__all__ = ["ConditionAction", "int_or_none", "next_action"]
 
-Action = Literal["start", "skip", "end"]
+ConditionAction = Literal["start", "skip", "end"]
 
 
 def _unary(operator: str) -> bool:
@@ -53,7 +53,7 @@ def int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def next_action(task: StoredTask) -> Action | None:
+def next_action(task: StoredTask) -> ConditionAction | None:
     """The action the task's conditions call for now (``None``: keep waiting)."""
     conditions = sorted(task.template_task.conditions, key=lambda c: c["order"])
     start = [c for c in conditions if c["action"] == "start_task"]

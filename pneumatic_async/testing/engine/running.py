@@ -13,7 +13,7 @@ from pneumatic_async.testing._values import (
     truncate,
     validate_value,
 )
-from pneumatic_async.testing.engine.conditions import Action, int_or_none, next_action
+from pneumatic_async.testing.engine.conditions import ConditionAction, int_or_none, next_action
 from pneumatic_async.testing.engine.events import EventLog, EventType
 from pneumatic_async.testing.engine.performers import (
     complete_share,
@@ -35,14 +35,14 @@ from pneumatic_async.testing.state import (
     StoredWorkflow,
 )
 
-__all__ = ["Runner"]
+__all__ = ["WorkflowRunner"]
 
 
 WORKFLOW_NAME_LENGTH: Final = 120
 _MONTH: Final = 30 * 86400
 
 
-class Runner(EventLog):
+class WorkflowRunner(EventLog):
     """Runs workflows: creation, condition evaluation, task starts, completion of the workflow,
     and the periodic job that resumes expired delays."""
 
@@ -197,7 +197,7 @@ class Runner(EventLog):
                 ids.update(self.state.groups[source].user_ids)
         return sorted(ids)
 
-    def conditions(self, task: StoredTask) -> Action | None:
+    def conditions(self, task: StoredTask) -> ConditionAction | None:
         """The action the task's conditions call for now (``None``: keep waiting)."""
         return next_action(task)
 
@@ -351,7 +351,7 @@ class Runner(EventLog):
                 if action is not None:
                     self._apply_returned(action, task)
 
-    def _apply_returned(self, action: Action, task: StoredTask) -> None:
+    def _apply_returned(self, action: ConditionAction, task: StoredTask) -> None:
         workflow = task.workflow
         if action == "end":
             self._end_process(workflow, task, by_condition=False, by_complete=False)

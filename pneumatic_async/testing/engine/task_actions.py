@@ -11,7 +11,7 @@ from pneumatic_async.testing._values import (
 )
 from pneumatic_async.testing.engine.events import EventType
 from pneumatic_async.testing.engine.performers import can_complete, complete_share, performers_for
-from pneumatic_async.testing.engine.running import Runner
+from pneumatic_async.testing.engine.running import WorkflowRunner
 from pneumatic_async.testing.errors import (
     ApiError,
     forbidden,
@@ -31,7 +31,7 @@ from pneumatic_async.testing.state import (
 __all__ = ["TaskActions"]
 
 
-class TaskActions(Runner):
+class TaskActions(WorkflowRunner):
     """What callers do to tasks: complete, revert, return to, comment, set a due date."""
 
     def complete(self, task: StoredTask, user: StoredUser, output: dict[str, Any] | None) -> None:

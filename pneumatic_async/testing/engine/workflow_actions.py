@@ -10,7 +10,7 @@ from pneumatic_async.testing._values import (
     validate_value,
 )
 from pneumatic_async.testing.engine.events import EventType
-from pneumatic_async.testing.engine.running import Runner
+from pneumatic_async.testing.engine.running import WorkflowRunner
 from pneumatic_async.testing.state import (
     DONE,
     RUNNING,
@@ -25,7 +25,7 @@ from pneumatic_async.testing.state import (
 __all__ = ["WorkflowActions"]
 
 
-class WorkflowActions(Runner):
+class WorkflowActions(WorkflowRunner):
     """What callers do to workflows: snooze, resume, finish, delete, urgency, kickoff edits."""
 
     def snooze(self, workflow: StoredWorkflow, until: float, user: StoredUser) -> None:
