@@ -8,6 +8,7 @@ import sys
 for module in (
     "benchmarks.overhead",
     "benchmarks.bulk_launch",
+    "benchmarks.construct",
     "benchmarks.decode",
     "benchmarks.paginate",
     "benchmarks.import_time",
