@@ -10,9 +10,10 @@
 from __future__ import annotations
 
 import os
-import time
 import warnings
-from collections.abc import AsyncIterable, Callable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from functools import cached_property
 from typing import Any, ClassVar, TypeVar, overload
 
@@ -72,6 +73,37 @@ class RawResponse:
     def json(self) -> Any:
         """The body decoded as JSON (``None`` when empty)."""
         return decode_json(self.content, method=self.method, path=self.path)
+
+
+_CAPTURED: ContextVar[list[RawResponse] | None] = ContextVar(
+    "pneumatic_async_captured_responses", default=None
+)
+
+
+@contextmanager
+def _capturing() -> Iterator[list[RawResponse]]:
+    captured: list[RawResponse] = []
+    token = _CAPTURED.set(captured)
+    try:
+        yield captured
+    finally:
+        _CAPTURED.reset(token)
+
+
+def _raw(answer: Answer, method: str, path: str) -> RawResponse:
+    return RawResponse(
+        status_code=answer.status,
+        headers={
+            str(name).lower(): str(value)
+            for name, value in answer.headers.items()
+            if str(name).lower() != "set-cookie"
+        },
+        content=answer.content,
+        elapsed=answer.elapsed,
+        attempts=answer.attempts,
+        method=method,
+        path=target_path(path),
+    )
 
 
 def structure(data: Any, cls: type[T], *, method: str, path: str) -> T:
@@ -267,7 +299,6 @@ class BaseClient:
         after an outcome that leaves them in doubt they are not sent again
         (:class:`~pneumatic_async.errors.AmbiguousOutcomeError`).
         """
-        started = time.monotonic()
         method = method.upper()
         answer = await self._send(
             method,
@@ -279,19 +310,7 @@ class BaseClient:
             idempotent=idempotent,
             timeout=timeout,
         )
-        return RawResponse(
-            status_code=answer.status,
-            headers={
-                str(name).lower(): str(value)
-                for name, value in answer.headers.items()
-                if str(name).lower() != "set-cookie"
-            },
-            content=answer.content,
-            elapsed=time.monotonic() - started,
-            attempts=answer.attempts,
-            method=method,
-            path=target_path(path),
-        )
+        return _raw(answer, method, path)
 
     async def _send(
         self,
@@ -329,7 +348,26 @@ class BaseClient:
         answer = await self._pipeline.send(call)
         if not self._owner and "set-cookie" in answer.headers:
             self._forget_server_cookies()
+        captured = _CAPTURED.get()
+        if captured is not None:
+            captured.append(_raw(answer, method, path))
         return answer
+
+    def capture_responses(self) -> AbstractContextManager[list[RawResponse]]:
+        """Collect the raw answer of every call made inside the block, alongside the models.
+
+        ::
+
+            with client.capture_responses() as responses:
+                workflow = await client.templates.run(42, kickoff=...)
+            raw = responses[-1]  # status_code, headers, content, elapsed, attempts
+
+        The list gets a :class:`RawResponse` per successful HTTP answer (a call that fetches a
+        template first shows both), for calls made in this task and in tasks it starts inside
+        the block; other tasks' calls are not mixed in. Failed calls raise as usual: their
+        answer is on the error (``status_code``, ``headers``, ``body``).
+        """
+        return _capturing()
 
     @overload
     async def request(

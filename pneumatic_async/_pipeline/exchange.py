@@ -36,14 +36,15 @@ Body = bytes | Callable[[], AsyncIterable[bytes]] | None
 class Answer:
     """A response read in full: status, headers (case-insensitive ``get``) and body bytes."""
 
-    __slots__ = ("attempts", "content", "headers", "status")
+    __slots__ = ("attempts", "content", "elapsed", "headers", "status")
 
     def __init__(self, status: int, headers: Mapping[str, str], content: bytes) -> None:
         self.status = status
         self.headers = headers
         self.content = content
-        #: The attempts the call took (set by the retry step).
+        #: The attempts the call took and its seconds in all (set by the send step).
         self.attempts = 1
+        self.elapsed = 0.0
 
 
 class Exchange(Protocol):

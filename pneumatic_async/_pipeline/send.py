@@ -168,14 +168,19 @@ class Pipeline:
             self._exchange = self._choose_exchange()
         progress = _Progress()
         deadline = call.policy.deadline
+        started = time.monotonic()
         try:
             if deadline is None or (self._fast is not None and not callable(call.content)):
                 # The cheap path (aiohttp, a bytes body) bounds each wait and each exchange by the
                 # time left (aiohttp's total timeout): a cancel scope would cost more than all the
                 # rest of the pipeline.
-                return await self._send_with_retries(call, progress)
+                answer = await self._send_with_retries(call, progress)
+                answer.elapsed = time.monotonic() - started
+                return answer
             with anyio.move_on_after(deadline):
-                return await self._send_with_retries(call, progress)
+                answer = await self._send_with_retries(call, progress)
+                answer.elapsed = time.monotonic() - started
+                return answer
         except DeadlinePassed:
             pass
         assert deadline is not None
