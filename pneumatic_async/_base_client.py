@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import AsyncIterable, Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
-from contextvars import ContextVar
+from collections.abc import AsyncIterable, Callable, Mapping
+from contextlib import AbstractContextManager
 from functools import cached_property
 from typing import Any, ClassVar, TypeVar, overload
-
-import attrs
 
 from pneumatic_async import _json
 from pneumatic_async._cache import ClientCache
@@ -32,6 +29,7 @@ from pneumatic_async._options import (
 )
 from pneumatic_async._pacer import Pacer
 from pneumatic_async._pipeline.exchange import Answer
+from pneumatic_async._pipeline.raw import CAPTURED, RawResponse, capturing, raw_response
 from pneumatic_async._pipeline.send import DEFAULT_MAX_RESPONSE_BYTES, Call, Pipeline
 from pneumatic_async._protocol.requests import request_url, target_path
 from pneumatic_async._protocol.responses import decode_json
@@ -51,59 +49,6 @@ _USER_AGENT = user_agent()
 _SERVER_COOKIES = ("file_service_auth", "sessionid")
 #: A request body: bytes, or a factory of a fresh async byte stream per attempt.
 Content = bytes | Callable[[], AsyncIterable[bytes]] | None
-
-
-@attrs.frozen(kw_only=True)
-class RawResponse:
-    """A successful answer as the server sent it, with what the call took.
-
-    ``headers`` are the response headers (cookies left out: the server's hold the API key),
-    ``content`` the body bytes, ``elapsed`` the seconds the whole call took (retries included) and
-    ``attempts`` how many tries it needed.
-    """
-
-    status_code: int
-    headers: Mapping[str, str]
-    content: bytes
-    elapsed: float
-    attempts: int
-    method: str
-    path: str
-
-    def json(self) -> Any:
-        """The body decoded as JSON (``None`` when empty)."""
-        return decode_json(self.content, method=self.method, path=self.path)
-
-
-_CAPTURED: ContextVar[list[RawResponse] | None] = ContextVar(
-    "pneumatic_async_captured_responses", default=None
-)
-
-
-@contextmanager
-def _capturing() -> Iterator[list[RawResponse]]:
-    captured: list[RawResponse] = []
-    token = _CAPTURED.set(captured)
-    try:
-        yield captured
-    finally:
-        _CAPTURED.reset(token)
-
-
-def _raw(answer: Answer, method: str, path: str) -> RawResponse:
-    return RawResponse(
-        status_code=answer.status,
-        headers={
-            str(name).lower(): str(value)
-            for name, value in answer.headers.items()
-            if str(name).lower() != "set-cookie"
-        },
-        content=answer.content,
-        elapsed=answer.elapsed,
-        attempts=answer.attempts,
-        method=method,
-        path=target_path(path),
-    )
 
 
 def structure(data: Any, cls: type[T], *, method: str, path: str) -> T:
@@ -310,7 +255,7 @@ class BaseClient:
             idempotent=idempotent,
             timeout=timeout,
         )
-        return _raw(answer, method, path)
+        return raw_response(answer, method, path)
 
     async def _send(
         self,
@@ -348,9 +293,9 @@ class BaseClient:
         answer = await self._pipeline.send(call)
         if not self._owner and "set-cookie" in answer.headers:
             self._forget_server_cookies()
-        captured = _CAPTURED.get()
+        captured = CAPTURED.get()
         if captured is not None:
-            captured.append(_raw(answer, method, path))
+            captured.append(raw_response(answer, method, path))
         return answer
 
     def capture_responses(self) -> AbstractContextManager[list[RawResponse]]:
@@ -367,7 +312,7 @@ class BaseClient:
         the block; other tasks' calls are not mixed in. Failed calls raise as usual: their
         answer is on the error (``status_code``, ``headers``, ``body``).
         """
-        return _capturing()
+        return capturing()
 
     @overload
     async def request(
