@@ -41,8 +41,10 @@ __all__ = ["CLIENTS", "check", "render_all", "write"]
 
 #: The async clients that get a synchronous twin, in the order they are written.
 CLIENTS: tuple[type[Any], ...] = (Pneumatic, Flowdash)
-#: Async client methods with a hand-written counterpart in ``SyncClient`` (or none needed).
-CLIENT_SKIP = frozenset({"aclose"})
+#: Async client methods with no generated twin: ``aclose`` (``SyncClient.close`` is hand-written)
+#: and ``capture_responses`` (it collects in the caller's async context, while the sync client's
+#: calls run on its own loop thread).
+CLIENT_SKIP = frozenset({"aclose", "capture_responses"})
 _PACKAGE = Path(__file__).resolve().parents[1] / "pneumatic_async" / "sync"
 _HEADER = '''"""{doc}
 

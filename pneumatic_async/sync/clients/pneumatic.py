@@ -12,8 +12,8 @@ from typing import Any, Self, TypeVar, overload
 from httpx import AsyncBaseTransport, AsyncClient, Timeout
 
 from pneumatic_async import DEFAULT_TIMEOUT, NOT_GIVEN
-from pneumatic_async._base_client import RawResponse
 from pneumatic_async._cache import ClientCache
+from pneumatic_async._pipeline.raw import RawResponse
 from pneumatic_async._types import NotGiven
 from pneumatic_async.client import Pneumatic as _AsyncPneumatic
 from pneumatic_async.retries import RetryEvent, RetryPolicy
