@@ -14,7 +14,7 @@ import importlib.util
 
 import httpx
 
-__all__ = ["AutoTransport", "aiohttp_available"]
+__all__ = ["AutoTransport", "aiohttp_available", "running_under_asyncio"]
 
 
 def running_under_trio() -> bool:
@@ -27,6 +27,17 @@ def running_under_trio() -> bool:
         return sniffio.current_async_library() == "trio"
     except sniffio.AsyncLibraryNotFoundError:
         return False
+
+
+def running_under_asyncio() -> bool:
+    """True when the current task runs on an asyncio event loop (not trio)."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return not running_under_trio()
 
 
 def aiohttp_available() -> bool:

@@ -135,9 +135,9 @@ class Pipeline:
 
     def _choose_exchange(self) -> Exchange:
         """Pick the exchange on the first request, inside the event loop that will run it."""
-        import sniffio
+        from pneumatic_async._http.auto import running_under_asyncio
 
-        self._on_asyncio = sniffio.current_async_library() == "asyncio"
+        self._on_asyncio = running_under_asyncio()
         if self.http_client is not None:
             return HttpxExchange.for_client(self.http_client)
         transport = self.transport
