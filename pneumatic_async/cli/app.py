@@ -18,6 +18,7 @@ import anyio
 from pneumatic_async import __version__
 from pneumatic_async.cli.commands import (
     bulk,
+    completion,
     demo,
     files,
     flowdash,
@@ -30,7 +31,12 @@ from pneumatic_async.cli.commands import workflows as workflows_commands
 from pneumatic_async.cli.context import open_context
 from pneumatic_async.cli.errors import CliError, ExitCode, exit_code_for, message_for
 from pneumatic_async.cli.output import Output
-from pneumatic_async.cli.parsing import Parser, add_global_options, global_options_parser
+from pneumatic_async.cli.parsing import (
+    Parser,
+    UsageError,
+    add_global_options,
+    global_options_parser,
+)
 from pneumatic_async.errors import PneumaticError
 
 __all__ = ["build_parser", "main"]
@@ -59,7 +65,18 @@ def build_parser() -> Parser:
     add_global_options(parser, suppress=False)
     common = global_options_parser()
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    modules = (templates, workflows_commands, tasks, files, webhooks, flowdash, run, bulk, demo)
+    modules = (
+        templates,
+        workflows_commands,
+        tasks,
+        files,
+        webhooks,
+        flowdash,
+        run,
+        bulk,
+        demo,
+        completion,
+    )
     for module in modules:
         module.register(commands, common)
     return parser
@@ -102,9 +119,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``pneumatic`` command with ``argv`` (default ``sys.argv[1:]``); return the exit
     code (the console script passes it to ``sys.exit``)."""
     parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = _parse(parser, argv)
-    except SystemExit as exc:  # --help, --version (0) or a usage error (2)
+        args = _parse(parser, arguments)
+    except UsageError as exc:
+        Output(json_mode="--json" in arguments).error(
+            str(exc), kind="UsageError", exit_code=ExitCode.USAGE
+        )
+        return ExitCode.USAGE
+    except SystemExit as exc:  # --help, --version (0)
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else ExitCode.USAGE)
     output = Output(json_mode=args.json)
@@ -118,10 +141,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not _expected(first):
             if args.debug:
                 raise
-            output.error(f"unexpected error: {type(first).__name__}: {first}")
+            output.error(
+                f"unexpected error: {type(first).__name__}: {first}",
+                kind=type(first).__name__,
+                exit_code=ExitCode.FAILED,
+            )
             output.note("(run again with --debug for a traceback)")
             return ExitCode.FAILED
         if args.debug:
             traceback.print_exception(first, file=sys.stderr)
-        output.error(message_for(first))
-        return exit_code_for(first)
+        code = exit_code_for(first)
+        output.error(message_for(first), kind=type(first).__name__, exit_code=code)
+        return code

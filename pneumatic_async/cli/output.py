@@ -190,7 +190,19 @@ class Output:
 
     # -- errors --------------------------------------------------------------------------------
 
-    def error(self, message: str) -> None:
-        """Print ``pneumatic: error: <message>`` on stderr, on one line."""
-        self.stderr.write(f"pneumatic: error: {one_line(message)}\n")
+    def error(self, message: str, *, kind: str | None = None, exit_code: int | None = None) -> None:
+        """Print ``pneumatic: error: <message>`` on stderr, on one line.
+
+        In JSON mode the line is a JSON object instead: ``{"error": {"message", "type",
+        "exit_code"}}`` (``type`` and ``exit_code`` when given).
+        """
+        if self.json_mode:
+            error: dict[str, Any] = {"message": one_line(message)}
+            if kind is not None:
+                error["type"] = kind
+            if exit_code is not None:
+                error["exit_code"] = int(exit_code)
+            self.stderr.write(json.dumps({"error": error}, ensure_ascii=False) + "\n")
+        else:
+            self.stderr.write(f"pneumatic: error: {one_line(message)}\n")
         self.stderr.flush()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any, NoReturn
 
 from pneumatic_async.cli.output import one_line
 
 __all__ = [
     "Parser",
+    "UsageError",
     "add_global_options",
     "global_options_parser",
     "non_negative_int",
@@ -18,15 +18,20 @@ __all__ = [
 ]
 
 
+class UsageError(Exception):
+    """Bad command-line usage: reported by the ``pneumatic`` command as one line, exit code 2
+    (a JSON object on stderr with ``--json``)."""
+
+    def __init__(self, message: str, prog: str) -> None:
+        super().__init__(f"{one_line(message)} (see '{prog} --help')")
+
+
 class Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose usage errors are one line on stderr, exit code 2."""
+    """An ``ArgumentParser`` whose usage errors raise :class:`UsageError` (exit code 2)."""
 
     def error(self, message: str) -> NoReturn:
-        """Print ``pneumatic: error: <message> (see '<prog> --help')`` and exit with 2."""
-        self._print_message(
-            f"pneumatic: error: {one_line(message)} (see '{self.prog} --help')\n", sys.stderr
-        )
-        self.exit(2)
+        """Raise :class:`UsageError`: the command prints it (plain or JSON) and exits with 2."""
+        raise UsageError(message, self.prog)
 
 
 def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:

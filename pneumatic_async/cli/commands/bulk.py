@@ -89,7 +89,8 @@ def register(commands: argparse._SubParsersAction[Parser], common: Parser) -> No
     bulk.add_argument(
         "--failed-out",
         metavar="FILE",
-        help="where to write failed items (default: <FILE>.failed.jsonl)",
+        help="where to write failed items (default: next to the --from file, its extension "
+        "replaced: items.csv -> items.failed.jsonl)",
     )
     bulk.add_argument(
         "--skip-invalid",
