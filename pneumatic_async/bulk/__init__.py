@@ -28,7 +28,13 @@ from pneumatic_async.bulk.results import (
     UnresolvedLaunchError,
 )
 from pneumatic_async.bulk.runner import run_many, stream_run
-from pneumatic_async.bulk.sources import ItemSource, SourceFormatError, read_items
+from pneumatic_async.bulk.sources import (
+    ItemSource,
+    SourceFormatError,
+    StreamedItems,
+    read_items,
+    stream_items,
+)
 from pneumatic_async.bulk.sqlite_journal import SqliteJournalStore
 
 __all__ = [
@@ -47,7 +53,9 @@ __all__ = [
     "SourceFormatError",
     "SqliteJournalStore",
     "UnresolvedLaunchError",
+    "StreamedItems",
     "read_items",
+    "stream_items",
     "run_many",
     "stream_run",
 ]

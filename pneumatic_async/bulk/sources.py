@@ -36,7 +36,7 @@ import csv
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -51,9 +51,11 @@ __all__ = [
     "RESERVED_KEYS",
     "ItemSource",
     "SourceFormatError",
+    "StreamedItems",
     "read_csv",
     "read_items",
     "read_jsonl",
+    "stream_items",
 ]
 
 #: Keys that are run options, not kickoff fields.
@@ -132,10 +134,19 @@ def read_csv(
     With ``specs``, checkbox, date and user cells are converted (see the module docs).
     """
     fspath = os.fspath(path)
-    types = {spec.api_name: spec.type for spec in specs or ()}
     items: list[LaunchItem] = []
     rows: list[int] = []
     problems: list[FieldProblem] = []
+    for row_number, record in _csv_records(fspath, specs, encoding, delimiter):
+        items.append(_item(record, len(items), problems))
+        rows.append(row_number)
+    return ItemSource(path=fspath, unit="row", items=items, rows=rows, problems=problems)
+
+
+def _csv_records(
+    fspath: str, specs: Iterable[FieldSpec] | None, encoding: str, delimiter: str
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    types = {spec.api_name: spec.type for spec in specs or ()}
     with open(fspath, encoding=encoding, newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter, strict=True)
         try:
@@ -152,17 +163,16 @@ def read_csv(
                         f"{fspath} row {row_number}: {len(cells)} cells but only "
                         f"{len(columns)} columns in the header"
                     )
-                record = {
-                    column: text_value(types.get(column), cell)
-                    for column, cell in zip(columns, cells, strict=False)
-                    if cell.strip() != ""
-                }
-                index = len(items)
-                items.append(_item(record, index, problems))
-                rows.append(row_number)
+                yield (
+                    row_number,
+                    {
+                        column: text_value(types.get(column), cell)
+                        for column, cell in zip(columns, cells, strict=False)
+                        if cell.strip() != ""
+                    },
+                )
         except csv.Error as exc:
             raise SourceFormatError(f"{fspath} row {reader.line_num}: {exc}") from exc
-    return ItemSource(path=fspath, unit="row", items=items, rows=rows, problems=problems)
 
 
 def read_jsonl(path: str | os.PathLike[str], *, encoding: str = "utf-8-sig") -> ItemSource:
@@ -172,6 +182,18 @@ def read_jsonl(path: str | os.PathLike[str], *, encoding: str = "utf-8-sig") -> 
     rows: list[int] = []
     problems: list[FieldProblem] = []
     errors: list[str] = []
+    for line_number, record in _jsonl_records(fspath, encoding, errors):
+        items.append(_item(record, len(items), problems))
+        rows.append(line_number)
+    if errors:
+        raise SourceFormatError(f"{fspath}: " + "; ".join(errors[:20]))
+    return ItemSource(path=fspath, unit="line", items=items, rows=rows, problems=problems)
+
+
+def _jsonl_records(
+    fspath: str, encoding: str, errors: list[str] | None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line, object)`` per line; bad lines go to ``errors`` (``None``: raise at once)."""
     with open(fspath, encoding=encoding) as handle:
         for line_number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -179,17 +201,75 @@ def read_jsonl(path: str | os.PathLike[str], *, encoding: str = "utf-8-sig") -> 
             try:
                 record = json.loads(line)
             except ValueError as exc:
-                errors.append(f"line {line_number}: not JSON ({exc})")
-                continue
-            if not isinstance(record, dict):
-                errors.append(f"line {line_number}: expected a JSON object, got {record!r:.40}")
-                continue
-            index = len(items)
-            items.append(_item(record, index, problems))
-            rows.append(line_number)
-    if errors:
-        raise SourceFormatError(f"{fspath}: " + "; ".join(errors[:20]))
-    return ItemSource(path=fspath, unit="line", items=items, rows=rows, problems=problems)
+                problem = f"line {line_number}: not JSON ({exc})"
+            else:
+                if isinstance(record, dict):
+                    yield line_number, record
+                    continue
+                problem = f"line {line_number}: expected a JSON object, got {record!r:.40}"
+            if errors is None:
+                raise SourceFormatError(f"{fspath}: {problem}")
+            errors.append(problem)
+
+
+@attrs.frozen(kw_only=True)
+class StreamedItems:
+    """A CSV or JSON Lines file of items, read again from disk on every iteration.
+
+    Give it to ``run_many`` / ``stream_run`` for a bounded-memory run over a large file: the run
+    reads it once to check every item (keeping only the problems) and once more while
+    launching, never holding all items. A bad line or an unreadable reserved value raises
+    :class:`SourceFormatError` / :class:`~pneumatic_async.errors.InvalidValuesError` (naming the
+    row or line) during the first, checking, pass: before anything is sent.
+    """
+
+    path: str
+    unit: str
+    specs: tuple[FieldSpec, ...] = ()
+    encoding: str = "utf-8-sig"
+    delimiter: str = ","
+    #: Tells the bulk runner it may iterate this more than once.
+    reiterable: bool = True
+
+    def __iter__(self) -> Iterator[LaunchItem]:
+        if self.unit == "row":
+            records = _csv_records(self.path, self.specs, self.encoding, self.delimiter)
+        else:
+            records = _jsonl_records(self.path, self.encoding, None)
+        for index, (number, record) in enumerate(records):
+            problems: list[FieldProblem] = []
+            item = _item(record, index, problems)
+            if problems:
+                where = f"{self.path} {self.unit} {number}"
+                raise InvalidValuesError(
+                    [attrs.evolve(p, message=f"{where}: {p.message}") for p in problems]
+                )
+            yield item
+
+
+def stream_items(
+    path: str | os.PathLike[str],
+    *,
+    specs: Iterable[FieldSpec] | None = None,
+    encoding: str = "utf-8-sig",
+) -> StreamedItems:
+    """Like :func:`read_items`, but nothing is read until iterated, and each iteration reads
+    the file again (for runs over files too large to hold in memory)."""
+    suffix = Path(path).suffix.lower()
+    fspath = os.fspath(path)
+    if suffix in (".csv", ".tsv"):
+        return StreamedItems(
+            path=fspath,
+            unit="row",
+            specs=tuple(specs or ()),
+            encoding=encoding,
+            delimiter="\t" if suffix == ".tsv" else ",",
+        )
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return StreamedItems(path=fspath, unit="line", encoding=encoding)
+    raise SourceFormatError(
+        f"{fspath}: unknown item file type {suffix!r} (use .csv, .tsv or .jsonl)"
+    )
 
 
 def text_value(field_type: str | None, text: str) -> Any:
