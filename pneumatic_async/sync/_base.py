@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import sys
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
@@ -123,6 +124,7 @@ class SyncClient(Generic[C]):
         except BaseException:
             runner.close()
             raise
+        runner.on_close = getattr(client, "aclose", None)
         self._runner, self._async, self._root = runner, client, None
 
     def _paginate(self, paginator: Paginator[T]) -> SyncPaginator[T]:
@@ -154,8 +156,7 @@ class SyncClient(Generic[C]):
 
         A ``with_options`` view shares its client: closing either closes both.
         """
-        root = self._root or self
-        root._runner.close(getattr(root._async, "aclose", None))
+        self._runner.close()
 
     def __enter__(self) -> Self:
         return self
@@ -171,6 +172,8 @@ class SyncClient(Generic[C]):
     def __del__(self) -> None:
         runner: Runner | None = getattr(self, "_runner", None)
         if runner is None or getattr(self, "_root", None) is not None or runner.closed:
+            return
+        if sys.is_finalizing():  # the loop thread may be frozen: closed at exit already
             return
         if not runner.in_loop_thread():
             with contextlib.suppress(Exception):  # the interpreter may be shutting down

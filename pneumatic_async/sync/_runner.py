@@ -22,7 +22,10 @@ from different tasks (its cancel scopes stay valid), and leaving the loop early 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import sys
 import threading
+import weakref
 from _thread import allocate_lock
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import ExitStack, suppress
@@ -159,6 +162,18 @@ async def _take(receive: MemoryObjectReceiveStream[T]) -> list[T]:
     return batch
 
 
+#: Runners not closed yet: closed at interpreter exit, while their threads still run (a client
+#: left open would otherwise be closed during finalization, waiting on a frozen thread forever).
+_OPEN: weakref.WeakSet[Runner] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_runners() -> None:
+    for runner in list(_OPEN):
+        with suppress(Exception):
+            runner.close()
+
+
 class Runner:
     """An event loop in a daemon thread, driven from any number of other threads."""
 
@@ -177,6 +192,9 @@ class Runner:
         self._thread = self._portal.call(threading.current_thread)
         self._lock = threading.Lock()
         self._closed = False
+        #: Run on the loop by :meth:`close` before it stops (the async client's ``aclose``).
+        self.on_close: Callable[[], Coroutine[Any, Any, None]] | None = None
+        _OPEN.add(self)
 
     @property
     def closed(self) -> bool:
@@ -275,10 +293,11 @@ class Runner:
             with suppress(Exception):  # the loop is gone: so is the pump
                 anyio.from_thread.run(drain, token=self._token)
 
-    def close(self, before: Callable[[], Coroutine[Any, Any, None]] | None = None) -> None:
-        """Run ``before`` on the loop (closing the async client), then stop the loop thread.
+    def close(self) -> None:
+        """Run :attr:`on_close` on the loop (closing the async client), then stop the loop thread.
 
-        Calls still running in other threads are cancelled. Idempotent.
+        Calls still running in other threads are cancelled. Idempotent. While the interpreter
+        is finalizing (the loop thread may be frozen) nothing is waited for.
         """
         if self.in_loop_thread():
             raise PneumaticError("a synchronous client cannot be closed from its own loop thread")
@@ -286,6 +305,10 @@ class Runner:
             if self._closed:
                 return
             self._closed = True
+        _OPEN.discard(self)
+        if sys.is_finalizing():
+            return
+        before = self.on_close
         try:
             if before is not None:
                 anyio.from_thread.run(before, token=self._token)

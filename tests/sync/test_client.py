@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -159,6 +161,28 @@ def test_left_open_warns_and_is_closed_when_collected(fake: FakePneumatic) -> No
     with pytest.warns(ResourceWarning, match="unclosed synchronous Pneumatic client"):
         del client  # the last reference: collected at once
     assert len(sync_threads()) == before
+
+
+LEFT_OPEN = """
+from pneumatic_async.sync import Pneumatic
+from pneumatic_async.testing import FakePneumatic
+
+fake = FakePneumatic()
+client = Pneumatic(api_key=fake.api_key, base_url=fake.base_url, transport=fake.transport())
+cycle = [client]
+cycle.append(cycle)  # collected only while the interpreter finalizes
+print(client.users.me().email)
+"""
+
+
+def test_a_script_that_never_closes_its_client_still_exits() -> None:
+    # Closed at exit while the loop thread runs; closing it during finalization would wait on a
+    # frozen thread forever. (The timeout only bounds a regression: the script takes seconds.)
+    done = subprocess.run(
+        [sys.executable, "-c", LEFT_OPEN], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "owner@example.com"
 
 
 def test_bad_configuration_raises_and_leaves_no_thread(monkeypatch: pytest.MonkeyPatch) -> None:
