@@ -79,6 +79,7 @@ def build_parser() -> Parser:
     )
     for module in modules:
         module.register(commands, common)
+    parser.set_defaults(root_parser=parser)  # for `completion`, which describes the whole parser
     return parser
 
 

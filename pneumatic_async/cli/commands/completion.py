@@ -26,8 +26,6 @@ def register(commands: argparse._SubParsersAction[Parser], common: Parser) -> No
 
 async def print_completion(output: Output, args: argparse.Namespace) -> int:
     """Write the completion script for the whole ``pneumatic`` parser on stdout."""
-    from pneumatic_async.cli.app import build_parser
-
-    output.stdout.write(bash_script(build_parser()))
+    output.stdout.write(bash_script(args.root_parser))
     output.stdout.flush()
     return 0
