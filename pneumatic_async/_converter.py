@@ -430,7 +430,10 @@ def _detailed(data: Any, cls: Any, model: Any, prefix: list[str | int]) -> Any:
 def _structure_in_place(items: list[Any], cls: Any) -> list[Any]:
     """Decode a list item by item into itself: each raw item is released once decoded."""
     elem = get_args(cls)[0]
-    hook = _fast.hook(elem)
+    try:
+        hook = _fast.hook(elem)
+    except Exception:  # a type the generator cannot handle: the detailed path, not in place
+        return _detailed(items, cls, cls, [])  # type: ignore[no-any-return]
     for index in range(len(items)):
         item = items[index]
         try:

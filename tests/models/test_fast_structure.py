@@ -261,3 +261,16 @@ def test_a_key_seen_absent_once_is_read_with_its_default_from_then_on() -> None:
     assert hook(item) == full
     with pytest.raises(_Reject):  # a required key still rejects the body
         fast.hook(WorkflowListItem)({key: v for key, v in item.items() if key != "name"})
+
+
+def test_consume_of_a_list_of_a_type_the_generator_refuses_uses_the_detailed_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(tp: Any) -> Any:
+        raise TypeError("not generated")
+
+    monkeypatch.setattr(_fast, "hook", refuse)
+    items = [copy.deepcopy(BODIES[2][2])]
+    assert structure(items, list[WorkflowListItem], consume=True) == [
+        converter.structure(BODIES[2][2], WorkflowListItem)
+    ]
