@@ -45,6 +45,7 @@ def _compare(operator: str, field: Any, value: Any) -> bool:
 
 
 def int_or_none(value: Any) -> int | None:
+    """An int from an int or a numeric string, else ``None``."""
     if isinstance(value, str):
         try:
             return int(value)

@@ -22,6 +22,7 @@ __all__ = [
 
 
 def resolve_performers(state: State, task: StoredTask) -> list[StoredPerformer]:
+    """The task's performers from its template's raw performers (contract §11.2)."""
     workflow = task.workflow
     users = state.users
     result: list[StoredPerformer] = []
@@ -62,6 +63,7 @@ def resolve_performers(state: State, task: StoredTask) -> list[StoredPerformer]:
 
 
 def performer_users(state: State, task: StoredTask) -> set[int]:
+    """Ids of the active users who perform the task (groups expanded)."""
     ids: set[int] = set()
     for performer in task.performers:
         if performer.type == "user":
@@ -94,6 +96,7 @@ def performers_for(state: State, task: StoredTask, user_id: int) -> list[StoredP
 
 
 def complete_share(state: State, task: StoredTask, user_id: int, now: float) -> None:
+    """Record the user's own completion of a task (direct or as a group member)."""
     for performer in task.performers:
         if performer.type == "user" and performer.source_id == user_id:
             performer.is_completed, performer.date_completed = True, now
@@ -104,6 +107,7 @@ def complete_share(state: State, task: StoredTask, user_id: int, now: float) -> 
 
 
 def can_complete(state: State, task: StoredTask, user_id: int) -> bool:
+    """Whether the user's completion finishes the task (``require_completion_by_all``)."""
     if not task.template_task.require_completion_by_all:
         return True
     for performer in task.performers:

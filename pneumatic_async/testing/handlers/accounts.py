@@ -39,6 +39,7 @@ ORDER_FIELDS: Final = ("first_name", "last_name", "status")
 
 
 async def list_users(request: Request) -> Response:
+    """``GET /accounts/users``."""
     fake = fake_of(request)
     state = fake.state
 
@@ -76,6 +77,7 @@ async def list_users(request: Request) -> Response:
 
 
 async def get_user(request: Request) -> Response:
+    """``GET /accounts/users/{id}``."""
     fake = fake_of(request)
     state = fake.state
 
@@ -88,6 +90,7 @@ async def get_user(request: Request) -> Response:
 
 
 async def me(request: Request) -> Response:
+    """``GET /accounts/user``."""
     fake = fake_of(request)
     state = fake.state
 
@@ -95,6 +98,7 @@ async def me(request: Request) -> Response:
 
 
 async def list_groups(request: Request) -> Response:
+    """``GET /accounts/groups``."""
     fake = fake_of(request)
     state = fake.state
 
@@ -103,6 +107,7 @@ async def list_groups(request: Request) -> Response:
 
 
 async def get_group(request: Request) -> Response:
+    """``GET /accounts/groups/{id}``."""
     fake = fake_of(request)
     state = fake.state
 
@@ -115,6 +120,7 @@ async def get_group(request: Request) -> Response:
 
 
 async def list_keys(request: Request) -> Response:
+    """``GET /accounts/api-keys``."""
     fake = fake_of(request)
     state = fake.state
 
@@ -125,6 +131,7 @@ async def list_keys(request: Request) -> Response:
 
 
 async def create_key(request: Request) -> Response:
+    """``POST /accounts/api-keys``."""
     fake = fake_of(request)
     user = current_user(request)
     require_admin(user)
@@ -139,6 +146,7 @@ async def create_key(request: Request) -> Response:
 
 
 async def revoke_key(request: Request) -> Response:
+    """``DELETE /accounts/api-keys/{id}``."""
     fake = fake_of(request)
     state = fake.state
 

@@ -108,6 +108,7 @@ def _bearer(request: Request) -> str | None:
 
 
 def authenticated(request: Request) -> bool:
+    """Whether the request carries a valid key (header or ``file_service_auth`` cookie)."""
     fake = fake_of(request)
     # The app records the caller on these exempt paths when the key is valid.
     if caller(request) is not None:
@@ -120,10 +121,12 @@ def authenticated(request: Request) -> bool:
 
 
 def unauthorized() -> Response:
+    """The file service's 401 answer."""
     return _service_error(401, "AUTH_001", "Authentication failed")
 
 
 async def upload(request: Request) -> Response:
+    """``POST {service}/upload``."""
     files = fake_of(request).files
 
     if files.upload_limit is not None and not files.upload_limit.check(_client_key(request)):
@@ -149,6 +152,7 @@ async def upload(request: Request) -> Response:
 
 
 async def download(request: Request) -> Response:
+    """``GET {service}/{file_id}``."""
     files = fake_of(request).files
 
     limit = files.download_limit
@@ -164,6 +168,7 @@ async def download(request: Request) -> Response:
 
 
 async def list_attachments(request: Request) -> Response:
+    """``GET /attachments``."""
     files = fake_of(request).files
 
     limit = default_limit(request)
@@ -174,6 +179,7 @@ async def list_attachments(request: Request) -> Response:
 
 
 async def create_attachment(request: Request) -> Response:
+    """``POST /workflows/attachments`` (legacy signed-URL chain)."""
     files = fake_of(request).files
 
     data = await body_of(request)
@@ -192,6 +198,7 @@ async def create_attachment(request: Request) -> Response:
 
 
 def publish_signed(request: Request) -> SignedAttachment:
+    """Publish the uploaded attachment of the URL (404 unknown, 400 not uploaded yet)."""
     files = fake_of(request).files
 
     raw_id = request.path_params["attachment_id"]
@@ -205,12 +212,14 @@ def publish_signed(request: Request) -> SignedAttachment:
 
 
 def thumbnail_url(files: FakeFileService, attachment: SignedAttachment) -> str | None:
+    """The attachment's public thumbnail URL, once a thumbnail was uploaded."""
     if attachment.thumbnail_key is None or attachment.thumbnail_data is None:
         return None
     return files.object_url(attachment.thumbnail_key)
 
 
 async def publish(request: Request) -> Response:
+    """``POST /workflows/attachments/{attachment_id}/publish``."""
     files = fake_of(request).files
 
     attachment = publish_signed(request)
@@ -220,6 +229,7 @@ async def publish(request: Request) -> Response:
 
 
 async def links(request: Request) -> Response:
+    """``POST /workflows/attachments/{attachment_id}/links`` (doc 001 variant of publish)."""
     files = fake_of(request).files
 
     attachment = publish_signed(request)
@@ -235,6 +245,7 @@ async def links(request: Request) -> Response:
 
 
 def object_for(files: FakeFileService, key: str) -> tuple[SignedAttachment, bool] | None:
+    """The signed attachment stored under ``key`` (and whether ``key`` is its thumbnail)."""
     for attachment in files.signed.values():
         if attachment.key == key:
             return attachment, False
@@ -244,6 +255,7 @@ def object_for(files: FakeFileService, key: str) -> tuple[SignedAttachment, bool
 
 
 async def storage_put(request: Request) -> Response:
+    """``PUT {bucket}/{key:path}``."""
     files = fake_of(request).files
 
     if "authorization" in request.headers:
@@ -277,6 +289,7 @@ async def storage_put(request: Request) -> Response:
 
 
 async def storage_get(request: Request) -> Response:
+    """``GET {bucket}/{key:path}``."""
     files = fake_of(request).files
     found = object_for(files, request.path_params["key"])
     data = None
@@ -293,6 +306,7 @@ async def storage_get(request: Request) -> Response:
 def switched(files: FakeFileService, path: str, endpoint: Any) -> SwitchedRoute:
     # Gone from the real server: with the switch off, the request falls through to what it
     # answers today (the workflow detail route's 403, or the HTML 404).
+    """A route of the legacy signed-URL chain, live only while ``files.signed_url_uploads``."""
     return SwitchedRoute(path, endpoint, methods=["POST"], enabled=lambda: files.signed_url_uploads)
 
 

@@ -54,6 +54,7 @@ def performs(fake: ServedFake, task: StoredTask, user: StoredUser) -> bool:
 
 
 async def list_tasks(request: Request) -> Response:
+    """``GET /v3/tasks``."""
     fake = fake_of(request)
     state = fake.state
     user = current_user(request)
@@ -117,6 +118,7 @@ async def list_tasks(request: Request) -> Response:
 
 
 async def get_task(request: Request) -> Response:
+    """``GET /v2/tasks/{id}``."""
     fake = fake_of(request)
     state = fake.state
     user = current_user(request)
@@ -125,6 +127,7 @@ async def get_task(request: Request) -> Response:
 
 
 async def complete(request: Request) -> Response:
+    """``POST /v2/tasks/{id}/complete``."""
     fake = fake_of(request)
     state = fake.state
     engine = fake.engine
@@ -143,6 +146,7 @@ async def complete(request: Request) -> Response:
 
 
 async def revert(request: Request) -> Response:
+    """``POST /v2/tasks/{id}/revert``."""
     fake = fake_of(request)
     engine = fake.engine
 
@@ -159,6 +163,7 @@ async def revert(request: Request) -> Response:
 
 
 async def comment(request: Request) -> Response:
+    """``POST /v2/tasks/{id}/comment``."""
     fake = fake_of(request)
     engine = fake.engine
 
@@ -172,6 +177,7 @@ async def comment(request: Request) -> Response:
 
 
 async def due_date(request: Request) -> Response:
+    """``POST/DELETE /v2/tasks/{id}/due-date``."""
     fake = fake_of(request)
     engine = fake.engine
 
@@ -191,6 +197,7 @@ async def due_date(request: Request) -> Response:
 
 
 async def events(request: Request) -> Response:
+    """``GET /v2/tasks/{id}/events``."""
     fake = fake_of(request)
     user = current_user(request)
     task = task_for_view(fake, request, user)
@@ -200,6 +207,7 @@ async def events(request: Request) -> Response:
 
 
 async def webhook_example(request: Request) -> Response:
+    """``GET /v2/tasks/webhook-example``."""
     fake = fake_of(request)
     state = fake.state
     user = current_user(request)

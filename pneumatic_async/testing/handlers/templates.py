@@ -37,6 +37,7 @@ ORDERINGS: Final = ("name", "-name", "date", "-date", "usage", "-usage")
 
 
 async def list_templates(request: Request) -> Response:
+    """``GET /templates``."""
     fake = fake_of(request)
     state = fake.state
 
@@ -80,6 +81,7 @@ async def list_templates(request: Request) -> Response:
 
 
 async def create_template(request: Request) -> Response:
+    """``POST /templates``."""
     fake = fake_of(request)
     state = fake.state
 
@@ -91,6 +93,7 @@ async def create_template(request: Request) -> Response:
 
 
 async def get_template(request: Request) -> Response:
+    """``GET /templates/{id}``."""
     fake = fake_of(request)
     state = fake.state
 
@@ -99,6 +102,7 @@ async def get_template(request: Request) -> Response:
 
 
 async def put_template(request: Request) -> Response:
+    """``PUT /templates/{id}``."""
     fake = fake_of(request)
     state = fake.state
 
@@ -110,6 +114,7 @@ async def put_template(request: Request) -> Response:
 
 
 async def delete_template(request: Request) -> Response:
+    """``DELETE /templates/{id}``."""
     fake = fake_of(request)
     state = fake.state
 
@@ -119,6 +124,7 @@ async def delete_template(request: Request) -> Response:
 
 
 async def run_template(request: Request) -> Response:
+    """``POST /templates/{id}/run``."""
     fake = fake_of(request)
     user = current_user(request)
     template = template_for_run(fake, request, user)
@@ -132,12 +138,14 @@ async def run_template(request: Request) -> Response:
 
 
 async def template_fields(request: Request) -> Response:
+    """``GET /templates/{id}/fields``."""
     fake = fake_of(request)
     template = _template_for_read(fake, request)
     return ok(serializers.template_fields(template))
 
 
 async def template_steps(request: Request) -> Response:
+    """``GET /templates/{id}/steps``."""
     fake = fake_of(request)
     template = _template_for_read(fake, request)
     return ok(serializers.template_steps(template))

@@ -129,6 +129,7 @@ def new_hook(fake: ServedFake, event: str, target: str, user_id: int) -> dict[st
 
 
 async def list_events(request: Request) -> Response:
+    """``GET /webhooks/events``."""
     fake = fake_of(request)
     store = fake.state.webhooks
 
@@ -145,6 +146,7 @@ async def list_events(request: Request) -> Response:
 
 
 async def get_event(request: Request) -> Response:
+    """``GET /webhooks/events/{event}``."""
     fake = fake_of(request)
     store = fake.state.webhooks
 
@@ -154,6 +156,7 @@ async def get_event(request: Request) -> Response:
 
 
 async def subscribe_event(request: Request) -> Response:
+    """``POST /webhooks/events/{event}/subscribe``."""
     fake = fake_of(request)
     store = fake.state.webhooks
 
@@ -173,6 +176,7 @@ async def subscribe_event(request: Request) -> Response:
 
 
 async def unsubscribe_event(request: Request) -> Response:
+    """``POST /webhooks/events/{event}/unsubscribe``."""
     fake = fake_of(request)
     store = fake.state.webhooks
 
@@ -182,6 +186,7 @@ async def unsubscribe_event(request: Request) -> Response:
 
 
 async def subscribe_all(request: Request) -> Response:
+    """``POST /webhooks/subscribe``."""
     fake = fake_of(request)
     store = fake.state.webhooks
 
@@ -197,6 +202,7 @@ async def subscribe_all(request: Request) -> Response:
 
 
 async def unsubscribe_all(request: Request) -> Response:
+    """``POST /webhooks/unsubscribe``."""
     fake = fake_of(request)
     store = fake.state.webhooks
 
@@ -206,6 +212,7 @@ async def unsubscribe_all(request: Request) -> Response:
 
 
 def route(path: str, endpoint: Any, method: str) -> ApiRoute:
+    """A webhook management route (admins only for unmapped methods too)."""
     return ApiRoute(path, endpoint, methods=[method], unmapped="admin")
 
 

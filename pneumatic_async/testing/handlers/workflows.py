@@ -86,6 +86,7 @@ def visible(fake: ServedFake, user: StoredUser) -> list[StoredWorkflow]:
 
 
 async def list_workflows(request: Request) -> Response:
+    """``GET /workflows``."""
     fake = fake_of(request)
     user = current_user(request)
     status = _status(request)
@@ -136,6 +137,7 @@ async def list_workflows(request: Request) -> Response:
 
 
 async def workflow_fields(request: Request) -> Response:
+    """``GET /workflows/fields``."""
     fake = fake_of(request)
     state = fake.state
     user = current_user(request)
@@ -169,6 +171,7 @@ async def workflow_fields(request: Request) -> Response:
 
 
 async def webhook_example(request: Request) -> Response:
+    """``GET /workflows/webhook-example``."""
     fake = fake_of(request)
     state = fake.state
     user = current_user(request)
@@ -198,12 +201,14 @@ async def webhook_example(request: Request) -> Response:
 
 
 async def get_workflow(request: Request) -> Response:
+    """``GET /workflows/{id}``."""
     fake = fake_of(request)
     workflow = workflow_for_view(fake, request, current_user(request))
     return ok(serializers.workflow_details(workflow))
 
 
 async def update_workflow(request: Request) -> Response:
+    """``PATCH/PUT /workflows/{id}``."""
     fake = fake_of(request)
     engine = fake.engine
 
@@ -243,6 +248,7 @@ async def update_workflow(request: Request) -> Response:
 
 
 async def delete_workflow(request: Request) -> Response:
+    """``DELETE /workflows/{id}``."""
     fake = fake_of(request)
     engine = fake.engine
 
@@ -252,6 +258,7 @@ async def delete_workflow(request: Request) -> Response:
 
 
 async def return_to(request: Request) -> Response:
+    """``POST /workflows/{id}/return-to``."""
     fake = fake_of(request)
     engine = fake.engine
 
@@ -275,6 +282,7 @@ async def return_to(request: Request) -> Response:
 
 
 async def finish(request: Request) -> Response:
+    """``POST /workflows/{id}/finish``."""
     fake = fake_of(request)
     engine = fake.engine
 
@@ -289,6 +297,7 @@ async def finish(request: Request) -> Response:
 
 
 async def snooze(request: Request) -> Response:
+    """``POST /workflows/{id}/snooze``."""
     fake = fake_of(request)
     engine = fake.engine
 
@@ -304,6 +313,7 @@ async def snooze(request: Request) -> Response:
 
 
 async def resume(request: Request) -> Response:
+    """``POST /workflows/{id}/resume``."""
     fake = fake_of(request)
     engine = fake.engine
 
@@ -314,6 +324,7 @@ async def resume(request: Request) -> Response:
 
 
 async def comment(request: Request) -> Response:
+    """``POST /workflows/{id}/comment``."""
     fake = fake_of(request)
     engine = fake.engine
 
@@ -329,6 +340,7 @@ async def comment(request: Request) -> Response:
 
 
 async def events(request: Request) -> Response:
+    """``GET /workflows/{id}/events``."""
     fake = fake_of(request)
     user = current_user(request)
     workflow = workflow_for_view(fake, request, user)

@@ -76,6 +76,7 @@ def field_value_list(value: StoredFieldValue) -> dict[str, Any]:
 
 
 def performer_json(performer: StoredPerformer) -> dict[str, Any]:
+    """A task performer."""
     return {
         "is_completed": performer.is_completed,
         "date_completed_tsp": performer.date_completed,
@@ -92,6 +93,7 @@ def current_delay(delay: StoredDelay | None) -> dict[str, Any] | None:
 
 
 def delay_snapshot(delay: StoredDelay) -> dict[str, Any]:
+    """A delay as events store it (open or closed)."""
     return {
         "id": delay.id,
         "duration": format_duration(delay.duration),
@@ -105,10 +107,12 @@ def delay_snapshot(delay: StoredDelay) -> dict[str, Any]:
 
 
 def sorted_values(values: list[StoredFieldValue]) -> list[StoredFieldValue]:
+    """Field values in the order the server lists them."""
     return sorted(values, key=lambda v: (-v.definition.order, v.id))
 
 
 def checklist_counts(task: StoredTask) -> tuple[int, int]:
+    """``(total, marked)`` checklist items of a task."""
     total = marked = 0
     for checklist in task.checklists:
         for selection in checklist["selections"]:

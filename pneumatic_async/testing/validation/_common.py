@@ -108,6 +108,7 @@ def parents_by_task(tasks: list[dict[str, Any]]) -> dict[str, list[str]]:
 def ancestors_of(
     api_name: str, parents: dict[str, list[str]], tasks: list[dict[str, Any]]
 ) -> list[str]:
+    """Api names of every task before this one, in template order."""
     seen: set[str] = set()
     stack = list(parents.get(api_name, []))
     while stack:
@@ -121,6 +122,7 @@ def ancestors_of(
 
 
 def has_cycle(api_name: str, parents: dict[str, list[str]]) -> bool:
+    """Whether a task's parents lead back to it."""
     seen: set[str] = set()
     stack = list(parents.get(api_name, []))
     while stack:
@@ -135,6 +137,7 @@ def has_cycle(api_name: str, parents: dict[str, list[str]]) -> bool:
 
 
 def dicts(value: Any) -> list[dict[str, Any]]:
+    """The dict items of a list (anything else: empty)."""
     if not isinstance(value, list):
         return []
     return [item for item in value if isinstance(item, dict)]
@@ -148,6 +151,7 @@ def nested_error(api_name: str | None, field: str, message: str) -> ApiError:
 
 
 def is_int_like(value: Any) -> bool:
+    """Whether a value is an int or an integer string (not a bool)."""
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
@@ -168,6 +172,7 @@ def last_by_api_name(fields: list[StoredField]) -> list[StoredField]:
 
 
 def existing_fields(template: StoredTemplate) -> list[StoredField]:
+    """The template's current kickoff and task fields."""
     result = list(template.kickoff_fields)
     for task in template.tasks:
         result.extend(task.fields)

@@ -34,6 +34,7 @@ def validate_conditions(
     by_api: dict[str, dict[str, Any]],
     ancestors: list[str],
 ) -> list[dict[str, Any]]:
+    """A template task's ``conditions``, validated and normalized."""
     state = state
     result = []
     for index, condition in enumerate(dicts(raw.get("conditions")), start=1):

@@ -29,6 +29,7 @@ __all__ = [
 def validate_fields(
     state: State, data: list[dict[str, Any]], template: StoredTemplate, owner_name: str | None
 ) -> list[StoredField]:
+    """Kickoff or task output fields, validated (selections keep their api_names)."""
     previous = {f.api_name: f for f in existing_fields(template)}
     result = []
     for raw in data:

@@ -31,6 +31,7 @@ def validate_performers(
     by_api: dict[str, dict[str, Any]],
     shared: bool,
 ) -> list[dict[str, Any]]:
+    """A template task's ``raw_performers``, validated (errors name the task)."""
     api_name = raw["api_name"]
     performers = dicts(raw.get("raw_performers"))
     if not performers:

@@ -49,6 +49,7 @@ def validate_tasks(
     template: StoredTemplate,
     shared: bool,
 ) -> list[StoredTemplateTask]:
+    """A template's ``tasks``, validated in the real server's order and built."""
     data = sorted(data, key=lambda t: t["number"])
     parents = parents_by_task(data)
     by_api = {t["api_name"]: t for t in data}
@@ -143,6 +144,7 @@ def check_variables(
     visible: dict[str, StoredField],
     own_fields: list[StoredField],
 ) -> None:
+    """Variables in a task's name and description must name visible fields."""
     known = set(visible) | SYSTEM_VARS
     if {n.strip() for n in VAR_PATTERN.findall(name)} - known:
         raise value_error(api_name, f'Some fields in task "{name}" do not exist.')
@@ -156,6 +158,7 @@ def check_variables(
 
 
 def validate_delay(state: State, raw: dict[str, Any], api_name: str) -> float | None:
+    """A template task's ``delay`` in seconds (``None``: no delay)."""
     delay = raw.get("delay")
     if delay in (None, ""):
         return None
@@ -173,6 +176,7 @@ def validate_due_date(
     own_fields: list[StoredField],
     by_api: dict[str, dict[str, Any]],
 ) -> dict[str, Any] | None:
+    """A template task's ``raw_due_date``, validated and normalized."""
     due = raw.get("raw_due_date")
     if not isinstance(due, dict):
         return None
@@ -211,6 +215,7 @@ def validate_due_date(
 
 
 def validate_checklists(state: State, raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """A template task's ``checklists``, validated."""
     result = []
     for checklist in dicts(raw.get("checklists")):
         selections = [
