@@ -13,22 +13,9 @@ swapped or upgraded in one package. It holds:
 from __future__ import annotations
 
 import enum
-import sys
 from typing import Final
 
-if "httpx" in sys.modules:
-    import httpx
-else:
-    # httpx's __init__ imports its command line, and with it rich, click and pygments when they
-    # are installed (the ``cli`` extra installs two of them): over 100 ms that the SDK never
-    # uses. Hidden while httpx loads, it is skipped (``httpx.main`` becomes httpx's "install
-    # httpx[cli]" stub in this process; the ``httpx`` command, a process of its own, is intact).
-    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-    try:
-        import httpx
-    finally:
-        if sys.modules.get("httpx._main") is None:
-            del sys.modules["httpx._main"]
+import httpx
 
 __all__ = [
     "DEFAULT_LIMITS",

@@ -51,17 +51,10 @@ def test_importing_the_client_does_not_load_events_models_or_cli_libraries() -> 
         "pneumatic_async.models",
         "pneumatic_async.testing",
         "pneumatic_async.cli",
-        "httpx._main",  # httpx's own command line, which would load rich and click
-        "rich",
-        "click",
-        "pygments",
     ]
+    # httpx itself imports its command line (rich, click) when they are installed: its choice,
+    # left alone rather than patched around in the user's process.
     assert [name for name in unwanted if name in loaded] == []
-
-
-def test_httpx_can_still_load_its_command_line_afterwards() -> None:
-    loaded = _loaded_after("import pneumatic_async._http\nimport httpx._main")
-    assert "httpx._main" in loaded
 
 
 def test_every_public_name_resolves_and_is_listed() -> None:
