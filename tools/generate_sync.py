@@ -352,6 +352,17 @@ def _resource_class(name: str, resource: type[Any], imports: _Imports) -> list[s
     lines = [f"class {name}({base}[{async_name}]):"]
     lines += _doc(resource, "    ")
     lines += ["", "    __slots__ = ()"]
+    for attr, nested in namespaces(resource).items():  # e.g. tasks.checklists
+        sync_module = "pneumatic_async.sync.resources." + nested.__module__.rsplit(".", 1)[-1]
+        local = (
+            nested.__name__
+            if nested.__module__ == resource.__module__
+            else imports.use(sync_module, nested.__name__)
+        )
+        getter = _getter(inspect.getattr_static(resource, attr))
+        lines += ["", "    @property", f"    def {attr}(self) -> {local}:"]
+        lines += _doc(getter, "        ")
+        lines.append(f"        return {local}(self._runner, self._async.{attr})")
     for method_name, func in methods.items():
         lines.append("")
         lines += _method(method_name, func, render, "self._async")
@@ -361,11 +372,13 @@ def _resource_class(name: str, resource: type[Any], imports: _Imports) -> list[s
 def render_resources() -> dict[str, str]:
     """Module file name -> source of ``pneumatic_async/sync/resources/<module>.py``."""
     by_module: dict[str, list[type[Any]]] = {}
-    for client in CLIENTS:
-        for resource in namespaces(client).values():
-            group = by_module.setdefault(resource.__module__, [])
-            if resource not in group:
-                group.append(resource)
+    pending = [resource for client in CLIENTS for resource in namespaces(client).values()]
+    while pending:  # the clients' namespaces and the namespaces nested in them
+        resource = pending.pop(0)
+        group = by_module.setdefault(resource.__module__, [])
+        if resource not in group:
+            group.append(resource)
+            pending.extend(namespaces(resource).values())
     files: dict[str, str] = {}
     for module, resources in sorted(by_module.items()):
         short = module.rsplit(".", 1)[-1]

@@ -17,6 +17,7 @@ from pneumatic_async.models.workflows import WorkflowEvent
 from pneumatic_async.resources.tasks import Tasks as _AsyncTasks
 from pneumatic_async.sync._base import SyncResource
 from pneumatic_async.sync._iterators import SyncPaginator
+from pneumatic_async.sync.resources.checklists import Checklists
 
 __all__ = ["Tasks"]
 
@@ -25,6 +26,11 @@ class Tasks(SyncResource[_AsyncTasks]):
     """Tasks: ``client.tasks``."""
 
     __slots__ = ()
+
+    @property
+    def checklists(self) -> Checklists:
+        """A task's checklists: get, mark, unmark, mark all (``client.tasks.checklists``)."""
+        return Checklists(self._runner, self._async.checklists)
 
     def list(
         self,
