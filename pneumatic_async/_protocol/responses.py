@@ -101,7 +101,8 @@ def parse_error_body(content: bytes) -> tuple[Any, str | None, dict[str, Any], l
         errors = [str(item) for item in body]
         return body, None, {}, errors, "; ".join(errors)
     if not isinstance(body, dict):
-        return body, None, {}, [], str(body)[:_MAX_TEXT]
+        # a JSON null says nothing: the message falls back to the status ("HTTP 404")
+        return body, None, {}, [], "" if body is None else str(body)[:_MAX_TEXT]
 
     code = body.get("code")
     if code is None:

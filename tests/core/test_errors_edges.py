@@ -197,6 +197,9 @@ def test_json_scalar_body_is_the_message() -> None:
     assert error.body == "Service unavailable"
     assert error.message == "Service unavailable"
     assert _error(500, b"42").message == "42"
+    null = _error(404, b"null")
+    assert (null.body, null.message) == (None, "HTTP 404")
+    assert str(null) == "404 on POST /templates/1/run: HTTP 404"
 
 
 def test_bare_array_body() -> None:
