@@ -74,6 +74,8 @@ class FakeServer:
         self.script: Script = always_ok
         self.lookup_error: PneumaticError | None = None
         self.latency = 0.0
+        #: ``(sent, release)``: each launch sets ``sent`` and waits for ``release`` (a test's gate).
+        self.gate: tuple[anyio.Event, anyio.Event] | None = None
         self._attempts: dict[str, int] = {}
         self.template_gets = 0
         self.specs: list[FieldSpec] = []
@@ -178,6 +180,10 @@ class _Templates:
             )
         body = {"kickoff": kickoff, "name": name, "is_urgent": is_urgent, "due_date": due_date}
         server.launches.append(body)
+        if server.gate is not None:
+            sent, release = server.gate
+            sent.set()
+            await release.wait()
         if server.latency:
             await anyio.sleep(server.latency)
         else:

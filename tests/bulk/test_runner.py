@@ -537,19 +537,14 @@ async def test_journal_refuses_other_items_or_template(tmp_path: Path) -> None:
 async def test_journal_in_use_is_refused(tmp_path: Path) -> None:
     journal = tmp_path / "busy.db"
     client = FakeClient()
-    client.server.latency = 0.01
-    sending = anyio.Event()
-
-    def script(item: int, attempt: int) -> Outcome:
-        sending.set()  # the first run holds its journal by now
-        return True, "ok"
-
-    client.server.script = script
+    sending, release = anyio.Event(), anyio.Event()
+    client.server.gate = (sending, release)  # the first run holds its journal until released
     async with anyio.create_task_group() as tg:
         tg.start_soon(lambda: launch(client, items(30), concurrency=2, journal=journal))
         await sending.wait()
         with pytest.raises(JournalLockedError):
             await launch(FakeClient(), items(30), journal=journal)
+        release.set()
     assert len(client.server.workflows) == 30
 
 
