@@ -13,5 +13,6 @@ for module in (
     "benchmarks.paginate",
     "benchmarks.import_time",
     "benchmarks.sync_overhead",
+    "benchmarks.webhook_router",
 ):
     subprocess.run([sys.executable, "-m", module, "--write"], check=True)
