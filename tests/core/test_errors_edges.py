@@ -393,3 +393,14 @@ def test_decode_json_error_names_the_request() -> None:
     assert str(error).startswith(
         "cannot decode JSON from POST /templates/1/run: $: the response body is not JSON ("
     )
+
+
+def test_execution_timeout_error_attributes() -> None:
+    error = errors.ExecutionTimeoutError(
+        "still running", execution=None, workflow_id="wf", execution_id="ex", timeout=2.5, polls=3
+    )
+    assert error.args == ("still running",)
+    assert (error.execution, error.workflow_id, error.execution_id) == (None, "wf", "ex")
+    assert (error.timeout, error.polls) == (2.5, 3)
+    assert isinstance(error, TimeoutError)
+    assert isinstance(error, errors.PneumaticError)
