@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -396,11 +397,18 @@ def test_decode_json_error_names_the_request() -> None:
 
 
 def test_execution_timeout_error_attributes() -> None:
+    last_state: Any = object()  # the last polled Execution; any object is kept as given
     error = errors.ExecutionTimeoutError(
-        "still running", execution=None, workflow_id="wf", execution_id="ex", timeout=2.5, polls=3
+        "still running",
+        execution=last_state,
+        workflow_id="wf",
+        execution_id="ex",
+        timeout=2.5,
+        polls=3,
     )
     assert error.args == ("still running",)
-    assert (error.execution, error.workflow_id, error.execution_id) == (None, "wf", "ex")
+    assert error.execution is last_state
+    assert (error.workflow_id, error.execution_id) == ("wf", "ex")
     assert (error.timeout, error.polls) == (2.5, 3)
     assert isinstance(error, TimeoutError)
     assert isinstance(error, errors.PneumaticError)
