@@ -27,11 +27,6 @@ class Limiter:
         self._waiters: deque[anyio.Event] = deque()
 
     @property
-    def total(self) -> int:
-        """The number of slots."""
-        return self._total
-
-    @property
     def in_use(self) -> int:
         """Slots held right now."""
         return self._total - self._free

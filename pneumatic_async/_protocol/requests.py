@@ -1,4 +1,4 @@
-"""Calls into requests (pure): the URL with its query, and the JSON body.
+"""Calls into requests (pure): the URL with its query, and the path shown in errors.
 
 The base URL is validated once by the client; a call's path is appended to it as a string, so no
 URL is parsed again per request. Query values follow httpx's rules: ``None`` is left out,
@@ -11,9 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from pneumatic_async import _json
-
-__all__ = ["encode_query", "json_body", "request_url", "target_path"]
+__all__ = ["encode_query", "request_url", "target_path"]
 
 
 def _text(value: object) -> str:
@@ -60,8 +58,3 @@ def target_path(path_or_url: str) -> str:
     if path_or_url.startswith(("https://", "http://")):
         return urlsplit(path_or_url).path or "/"
     return path_or_url.split("?", 1)[0]
-
-
-def json_body(value: Any) -> bytes:
-    """A JSON request body (``ValueError``/``TypeError`` for what JSON cannot hold)."""
-    return _json.dumps(value)
