@@ -30,7 +30,11 @@ from pneumatic_async._encodable import check_encodable
 from pneumatic_async._ids import object_id
 from pneumatic_async._protocol.launch import launch_body, run_option_problems
 from pneumatic_async._types import NOT_GIVEN, NotGiven
-from pneumatic_async.errors import InvalidValuesError, PermissionDeniedError
+from pneumatic_async.errors import (
+    ConfigurationError,
+    InvalidValuesError,
+    PermissionDeniedError,
+)
 from pneumatic_async.models.templates import (
     NewTemplate,
     Template,
@@ -39,8 +43,12 @@ from pneumatic_async.models.templates import (
     TemplateStep,
 )
 from pneumatic_async.models.workflows import Workflow
+from pneumatic_async.resources import _idempotent
 from pneumatic_async.resources._base import Resource
 from pneumatic_async.resources.users import Users
+from pneumatic_async.stores.base import KeyStore
+from pneumatic_async.stores.memory import MemoryStore
+from pneumatic_async.tokens import DEFAULT_NAME_TEMPLATE
 
 if TYPE_CHECKING:
     from pneumatic_async._base_client import BaseClient
@@ -53,6 +61,8 @@ __all__ = ["Templates"]
 KICKOFF_SPECS_CACHE_KEY: Final = "templates.kickoff_specs:"
 #: Client-cache key of the id of the API key's user (the default template owner).
 CALLER_ID_CACHE_KEY: Final = "templates.caller_id"
+#: Client-cache key of the default idempotency store (in memory, one per client).
+IDEMPOTENCY_STORE_CACHE_KEY: Final = "templates.idempotency_store"
 
 
 def _bool_param(value: bool | NotGiven) -> str | None:
@@ -233,6 +243,9 @@ class Templates(Resource):
         due_date: datetime | date | float | NotGiven | None = NOT_GIVEN,
         ancestor_task_id: int | NotGiven = NOT_GIVEN,
         validate: bool = True,
+        idempotency_key: str | None = None,
+        idempotency_store: KeyStore | None = None,
+        token_field: str | None = None,
     ) -> Workflow:
         """Launch a workflow from a template (``POST /templates/<id>/run``); returns it in full.
 
@@ -249,11 +262,35 @@ class Templates(Resource):
           problem at once in :class:`~pneumatic_async.errors.InvalidValuesError` before anything
           is sent. ``False`` sends ``kickoff`` exactly as given.
 
-        Never retried after an ambiguous failure: the core raises
-        :class:`~pneumatic_async.errors.AmbiguousOutcomeError` (the workflow may exist). Use
-        ``run_many`` for launches that must happen exactly once.
+        Without ``idempotency_key``, never retried after an ambiguous failure: the core raises
+        :class:`~pneumatic_async.errors.AmbiguousOutcomeError` (the workflow may exist).
+
+        * ``idempotency_key`` (letters, digits and ``_.:@/+=-``, up to 200): every call with the
+          same key and template, in any process on any machine sharing ``idempotency_store``,
+          returns the same workflow, launched once (``docs/exactly-once.md``). The key's launch
+          token is stamped into the name (``"<name> [<token>]"``, the template's name template
+          when ``name`` is not given) or, with ``token_field``, into that string/text kickoff
+          field. ``idempotency_store``: a :class:`~pneumatic_async.stores.KeyStore` shared by
+          the callers (default: one in memory per client, which covers only this process).
+          Raises :class:`~pneumatic_async.stores.KeyBusyError` when another caller holds the key
+          for too long, and the launch's error when it was refused (the key stays free).
         """
         template_id = object_id(template_id, "template_id")
+        if idempotency_key is not None:
+            return await self._run_idempotent(
+                template_id,
+                idempotency_key,
+                idempotency_store,
+                token_field,
+                kickoff=kickoff,
+                name=name,
+                is_urgent=is_urgent,
+                due_date=due_date,
+                ancestor_task_id=ancestor_task_id,
+                validate=validate,
+            )
+        if token_field is not None:
+            raise ConfigurationError("token_field is only used with an idempotency_key")
         ancestor = (
             None
             if isinstance(ancestor_task_id, NotGiven)
@@ -274,6 +311,43 @@ class Templates(Resource):
             ancestor_task_id=ancestor,
         )
         return await self._post(f"/templates/{template_id}/run", Workflow, json=body)
+
+    async def _run_idempotent(
+        self,
+        template_id: int,
+        key: str,
+        store: KeyStore | None,
+        token_field: str | None,
+        **options: Any,
+    ) -> Workflow:
+        if store is None:  # one in-memory store per client (and its with_options views)
+            store = self._client.cache.get(IDEMPOTENCY_STORE_CACHE_KEY)
+            if store is None:
+                store = MemoryStore()
+                self._client.cache.set(IDEMPOTENCY_STORE_CACHE_KEY, store)
+        return await _idempotent.run_idempotent(
+            self._client,
+            template_id,
+            key,
+            store,
+            token_field,
+            run=self.run,
+            name_template=self._name_template,
+            **options,
+        )
+
+    async def _name_template(self, template_id: int) -> str:
+        """The template's workflow name template (the server's default when it has none)."""
+        try:
+            found = (await self.get(template_id)).wf_name_template
+        except PermissionDeniedError:
+            # The detail needs an admin template owner; starters find the template in the list.
+            found = None
+            async for listed in self.list(page_size=100):
+                if listed.id == template_id:
+                    found = listed.wf_name_template
+                    break
+        return found or DEFAULT_NAME_TEMPLATE
 
     async def _checked_kickoff(
         self,

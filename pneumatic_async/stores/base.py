@@ -43,6 +43,7 @@ __all__ = [
     "ItemRecord",
     "ItemState",
     "ItemUpdate",
+    "KeyBusyError",
     "KeyClaim",
     "KeyStore",
     "StoreError",
@@ -253,3 +254,14 @@ def unique_runs(updates: Sequence[ItemUpdate]) -> list[list[ItemUpdate]]:
         runs[-1].append(update)
         seen.add(update.index)
     return [run for run in runs if run]
+
+
+class KeyBusyError(StoreError):
+    """Another caller held the key's lease for longer than this caller was willing to wait."""
+
+    def __init__(self, key: str, waited: float) -> None:
+        super().__init__(
+            f"the idempotency key {key!r} is held by another caller (waited {waited:.1f} s); "
+            "try again later: the same workflow is returned once that caller finishes"
+        )
+        self.key = key
