@@ -28,6 +28,8 @@ from pneumatic_async.bulk.results import (
     UnresolvedLaunchError,
 )
 from pneumatic_async.bulk.runner import run_many, stream_run
+from pneumatic_async.bulk.shared import LeaseLostError
+from pneumatic_async.bulk.shared_batch import SharedBatch
 from pneumatic_async.bulk.sources import (
     ItemSource,
     SourceFormatError,
@@ -49,7 +51,9 @@ __all__ = [
     "LaunchItem",
     "LaunchResult",
     "LaunchStatus",
+    "LeaseLostError",
     "Progress",
+    "SharedBatch",
     "SourceFormatError",
     "SqliteJournalStore",
     "UnresolvedLaunchError",

@@ -9,6 +9,7 @@ import attrs
 
 from pneumatic_async.bulk.journal import JournalStore
 from pneumatic_async.bulk.results import Progress
+from pneumatic_async.bulk.shared_batch import SharedBatch
 from pneumatic_async.errors import ConfigurationError
 
 __all__ = ["DEFAULT_OUTAGE_TIMEOUT", "BatchOptions", "JournalSpec"]
@@ -16,8 +17,9 @@ __all__ = ["DEFAULT_OUTAGE_TIMEOUT", "BatchOptions", "JournalSpec"]
 #: How long a batch waits for an unreachable server before its waiting items fail (seconds).
 DEFAULT_OUTAGE_TIMEOUT = 300.0
 
-#: A journal given to a bulk run: a SQLite file path, or any :class:`JournalStore`.
-JournalSpec = str | os.PathLike[str] | JournalStore
+#: A journal given to a bulk run: a SQLite file path, any :class:`JournalStore`, or a
+#: :class:`~pneumatic_async.bulk.shared_batch.SharedBatch` run by several workers together.
+JournalSpec = str | os.PathLike[str] | JournalStore | SharedBatch
 
 
 @attrs.frozen(kw_only=True)
@@ -59,7 +61,10 @@ class BatchOptions:
             if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
                 raise ConfigurationError(f"{name} must be a number of seconds >= 0, got {value!r}")
         journal = self.journal
-        if journal is not None and not isinstance(journal, str | os.PathLike | JournalStore):
+        if journal is not None and not isinstance(
+            journal, str | os.PathLike | JournalStore | SharedBatch
+        ):
             raise ConfigurationError(
-                f"journal must be a file path or a JournalStore, got {type(journal).__name__}"
+                "journal must be a file path, a JournalStore or a SharedBatch, got "
+                f"{type(journal).__name__}"
             )

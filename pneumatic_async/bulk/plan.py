@@ -35,6 +35,7 @@ from pneumatic_async.bulk.journal import (
 )
 from pneumatic_async.bulk.options import BatchOptions, JournalSpec
 from pneumatic_async.bulk.results import LaunchResult
+from pneumatic_async.bulk.shared_batch import SharedBatch
 from pneumatic_async.bulk.sqlite_journal import SqliteJournalStore
 from pneumatic_async.bulk.tokens import (
     DEFAULT_NAME_TEMPLATE,
@@ -181,6 +182,8 @@ def journal_store(journal: JournalSpec) -> JournalStore:
     """The store of a ``journal`` option: a path means a SQLite file."""
     if isinstance(journal, str | os.PathLike):
         return SqliteJournalStore(journal)
+    if isinstance(journal, SharedBatch):  # pragma: no cover - run by bulk.shared instead
+        raise TypeError("a SharedBatch is run by pneumatic_async.bulk.shared")
     return journal
 
 

@@ -53,6 +53,8 @@ from pneumatic_async.bulk.launcher import Launcher
 from pneumatic_async.bulk.options import DEFAULT_OUTAGE_TIMEOUT, BatchOptions
 from pneumatic_async.bulk.plan import Launch, prepared
 from pneumatic_async.bulk.results import LaunchResult, Progress, ProgressTracker
+from pneumatic_async.bulk.shared import run_shared
+from pneumatic_async.bulk.shared_batch import SharedBatch
 from pneumatic_async.errors import PneumaticError
 
 if TYPE_CHECKING:
@@ -183,7 +185,7 @@ async def run_many(
     *,
     concurrency: int = 20,
     token_field: str | None = None,
-    journal: str | os.PathLike[str] | JournalStore | None = None,
+    journal: str | os.PathLike[str] | JournalStore | SharedBatch | None = None,
     skip_invalid: bool = False,
     rate_limit: float | None = None,
     on_progress: Callable[[Progress], None] | None = None,
@@ -208,7 +210,10 @@ async def run_many(
       :mod:`pneumatic_async.bulk.tokens`).
     * ``journal``: path of a SQLite file recording every item's state (or any
       :class:`~pneumatic_async.bulk.journal.JournalStore`); run again with the same journal and
-      the same items to resume after a crash or cancellation.
+      the same items to resume after a crash or cancellation. A
+      :class:`~pneumatic_async.bulk.SharedBatch` (a store and a batch id) lets several worker
+      processes run one batch together (:mod:`pneumatic_async.bulk.shared`); each returns
+      every item's result once the whole batch is settled.
     * ``skip_invalid``: launch the valid items and report the others as ``invalid`` instead of
       raising :class:`~pneumatic_async.errors.InvalidValuesError` for the whole batch.
     * ``rate_limit``: at most this many launches (and lookups) per second for this batch.
@@ -248,6 +253,14 @@ async def run_many(
         keep_workflows=keep_workflows,
     )
     options.check()
+    if isinstance(options.journal, SharedBatch):
+        shared: dict[int, LaunchResult] = {}
+
+        async def keep(result: LaunchResult) -> None:
+            shared[result.index] = result
+
+        await run_shared(client, template_id, options, items, keep)
+        return [shared[index] for index in sorted(shared)]
     async with prepared(client, template_id, options, items) as plan:
         launcher = Launcher(client, template_id, options, plan)
         results: list[LaunchResult | None] = [None] * plan.count
@@ -269,7 +282,7 @@ async def stream_run(
     *,
     concurrency: int = 20,
     token_field: str | None = None,
-    journal: str | os.PathLike[str] | JournalStore | None = None,
+    journal: str | os.PathLike[str] | JournalStore | SharedBatch | None = None,
     skip_invalid: bool = False,
     rate_limit: float | None = None,
     on_progress: Callable[[Progress], None] | None = None,
@@ -310,6 +323,21 @@ async def stream_run(
         keep_workflows=keep_workflows,
     )
     options.check()
+    if isinstance(options.journal, SharedBatch):  # results once the whole batch is settled
+        for result in await run_many(
+            client,
+            template_id,
+            items,
+            concurrency=concurrency,
+            token_field=token_field,
+            journal=journal,
+            skip_invalid=skip_invalid,
+            rate_limit=rate_limit,
+            on_progress=on_progress,
+            validate=validate,
+        ):
+            yield result
+        return
     async with prepared(client, template_id, options, items) as plan:
         launcher = Launcher(client, template_id, options, plan)
         send, receive = anyio.create_memory_object_stream[LaunchResult](

@@ -22,6 +22,7 @@ from pneumatic_async._types import NOT_GIVEN, NotGiven
 from pneumatic_async.errors import (
     APIStatusError,
     ConfigurationError,
+    InvalidValuesError,
     PneumaticError,
     RateLimitError,
 )
@@ -207,6 +208,8 @@ async def _settle(
         attempt += 1
         try:
             workflow = await send(token)
+        except (InvalidValuesError, ConfigurationError) as exc:
+            raise _Rejected(exc) from exc  # refused before sending
         except (RateLimitError, APIStatusError) as exc:
             if isinstance(exc, RateLimitError) or exc.status_code < 500:
                 raise _Rejected(exc) from exc  # nothing was created

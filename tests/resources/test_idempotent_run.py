@@ -10,7 +10,12 @@ import anyio
 import pytest
 
 from pneumatic_async import Pneumatic
-from pneumatic_async.errors import AmbiguousOutcomeError, BadRequestError, ConfigurationError
+from pneumatic_async.errors import (
+    AmbiguousOutcomeError,
+    BadRequestError,
+    ConfigurationError,
+    InvalidValuesError,
+)
 from pneumatic_async.resources import _idempotent
 from pneumatic_async.resources._idempotent import store_key
 from pneumatic_async.retries import RetryPolicy
@@ -205,4 +210,21 @@ async def test_bad_options_are_refused_before_any_request(
     async with make_client(fake) as client:
         with pytest.raises(ConfigurationError, match=re.escape(message)):
             await client.templates.run(template.id, kickoff={"order": "x"}, **options)
+    assert workflows(fake, template.id) == []
+
+
+async def test_invalid_values_are_refused_before_the_key_is_used() -> None:
+    fake = FakePneumatic(seed=10)
+    template = fake.add_template(TEMPLATE)
+    store = MemoryStore()
+    async with make_client(fake) as client:
+        with pytest.raises(InvalidValuesError, match="colour"):
+            await client.templates.run(
+                template.id,
+                kickoff={"colour": "red"},
+                idempotency_key="k1",
+                idempotency_store=store,
+            )
+    claim = await store.claim_key(store_key(template.id, "k1"), owner="next", lease=1)
+    assert (claim.status, claim.claims) == ("acquired", 1)  # released, not left leased
     assert workflows(fake, template.id) == []

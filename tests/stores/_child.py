@@ -18,8 +18,12 @@ from typing import Any
 import anyio
 
 from pneumatic_async import Pneumatic
+from pneumatic_async.bulk import SharedBatch, run_many
 from pneumatic_async.retries import RetryPolicy
 from pneumatic_async.stores import MemoryStore, SQLiteStore
+
+#: Seconds a shared-batch item stays leased to a worker that stopped renewing (a killed one).
+LEASE = 2.0
 
 
 def make_store(kind: str, address: str) -> Any:
@@ -69,5 +73,18 @@ async def keys(argv: list[str]) -> None:
     print(json.dumps(found))
 
 
+async def batch(argv: list[str]) -> None:
+    base_url, api_key, kind, address, template_id, count, batch_id = argv
+    store = make_store(kind, address)
+    shared = SharedBatch(store=store, batch_id=batch_id, lease=LEASE, poll=0.05)
+    items = [{"order": f"item-{i}"} for i in range(int(count))]
+    async with client(base_url, api_key) as pneumatic:
+        results = await run_many(
+            pneumatic, int(template_id), items, journal=shared, concurrency=16, validate=False
+        )
+    await store.aclose()
+    print(json.dumps([[r.index, r.status, r.workflow_id] for r in results]))
+
+
 if __name__ == "__main__":
-    anyio.run(keys, sys.argv[2:]) if sys.argv[1] == "keys" else sys.exit(f"unknown {sys.argv[1]}")
+    anyio.run({"keys": keys, "batch": batch}[sys.argv[1]], sys.argv[2:])
