@@ -43,7 +43,7 @@ from pneumatic_async.errors import InvalidValuesError, PneumaticError
 from pneumatic_async.stores.base import ItemRecord, ItemState, ItemUpdate, StoreError, new_owner
 
 if TYPE_CHECKING:
-    from pneumatic_async._client import Pneumatic
+    from pneumatic_async.bulk.client import BulkClient
 
 __all__ = ["LeaseLostError", "run_shared"]
 
@@ -123,7 +123,7 @@ class _FencedWriter(JournalWriter):
 
 
 async def _prepare(
-    client: Pneumatic,
+    client: BulkClient,
     template_id: int,
     options: BatchOptions,
     items: Iterable[ItemInput],
@@ -149,7 +149,7 @@ async def _prepare(
 
 
 async def run_shared(
-    client: Pneumatic,
+    client: BulkClient,
     template_id: int,
     options: BatchOptions,
     items: Iterable[ItemInput],

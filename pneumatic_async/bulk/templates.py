@@ -16,6 +16,7 @@ from pneumatic_async.bulk.journal import JournalStore
 from pneumatic_async.bulk.options import DEFAULT_OUTAGE_TIMEOUT
 from pneumatic_async.bulk.results import LaunchResult, Progress
 from pneumatic_async.bulk.runner import run_many, stream_run
+from pneumatic_async.bulk.shared_batch import SharedBatch
 from pneumatic_async.resources.templates import Templates as _Templates
 
 __all__ = ["Templates"]
@@ -33,7 +34,7 @@ class Templates(_Templates):
         *,
         concurrency: int = 20,
         token_field: str | None = None,
-        journal: str | os.PathLike[str] | JournalStore | None = None,
+        journal: str | os.PathLike[str] | JournalStore | SharedBatch | None = None,
         skip_invalid: bool = False,
         rate_limit: float | None = None,
         on_progress: Callable[[Progress], None] | None = None,
@@ -50,7 +51,9 @@ class Templates(_Templates):
         Up to ``concurrency`` launches run at once; a 429 pauses the whole batch. Each launch
         carries a token (in its name, or in the ``token_field`` kickoff field) so that an
         ambiguous failure is resolved by looking the workflow up before sending again.
-        ``journal`` (a SQLite file) makes the run resumable; ``on_progress`` receives
+        ``journal`` (a SQLite file) makes the run resumable; a
+        :class:`~pneumatic_async.bulk.SharedBatch` lets several worker processes run one batch
+        together (``docs/exactly-once.md``); ``on_progress`` receives
         :class:`~pneumatic_async.bulk.Progress`. See :mod:`pneumatic_async.bulk`.
         """
         return await run_many(
@@ -76,7 +79,7 @@ class Templates(_Templates):
         *,
         concurrency: int = 20,
         token_field: str | None = None,
-        journal: str | os.PathLike[str] | JournalStore | None = None,
+        journal: str | os.PathLike[str] | JournalStore | SharedBatch | None = None,
         skip_invalid: bool = False,
         rate_limit: float | None = None,
         on_progress: Callable[[Progress], None] | None = None,
