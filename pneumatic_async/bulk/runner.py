@@ -51,7 +51,7 @@ from pneumatic_async.bulk.items import LaunchItem
 from pneumatic_async.bulk.journal import JournalError, JournalStore
 from pneumatic_async.bulk.launcher import Launcher
 from pneumatic_async.bulk.options import DEFAULT_OUTAGE_TIMEOUT, BatchOptions
-from pneumatic_async.bulk.plan import Launch, prepared
+from pneumatic_async.bulk.plan import ItemInput, Launch, prepared
 from pneumatic_async.bulk.results import LaunchResult, Progress, ProgressTracker
 from pneumatic_async.bulk.shared import run_shared
 from pneumatic_async.bulk.shared_batch import SharedBatch
@@ -174,6 +174,19 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
     return leaves
 
 
+async def _run_shared_batch(
+    client: BulkClient, template_id: int, options: BatchOptions, items: Iterable[ItemInput]
+) -> list[LaunchResult]:
+    """This worker's share of a shared batch, then every item's result, in input order."""
+    results: dict[int, LaunchResult] = {}
+
+    async def keep(result: LaunchResult) -> None:
+        results[result.index] = result
+
+    await run_shared(client, template_id, options, items, keep)
+    return [results[index] for index in sorted(results)]
+
+
 # --------------------------------------------------------------------------------------------
 # Public API
 
@@ -254,13 +267,7 @@ async def run_many(
     )
     options.check()
     if isinstance(options.journal, SharedBatch):
-        shared: dict[int, LaunchResult] = {}
-
-        async def keep(result: LaunchResult) -> None:
-            shared[result.index] = result
-
-        await run_shared(client, template_id, options, items, keep)
-        return [shared[index] for index in sorted(shared)]
+        return await _run_shared_batch(client, template_id, options, items)
     async with prepared(client, template_id, options, items) as plan:
         launcher = Launcher(client, template_id, options, plan)
         results: list[LaunchResult | None] = [None] * plan.count
@@ -324,18 +331,7 @@ async def stream_run(
     )
     options.check()
     if isinstance(options.journal, SharedBatch):  # results once the whole batch is settled
-        for result in await run_many(
-            client,
-            template_id,
-            items,
-            concurrency=concurrency,
-            token_field=token_field,
-            journal=journal,
-            skip_invalid=skip_invalid,
-            rate_limit=rate_limit,
-            on_progress=on_progress,
-            validate=validate,
-        ):
+        for result in await _run_shared_batch(client, template_id, options, items):
             yield result
         return
     async with prepared(client, template_id, options, items) as plan:

@@ -264,7 +264,7 @@ class _Worker:
                 self.unresolved[index] = self.unresolved.get(index, 0) + 1
                 if self.unresolved[index] < self.launcher.policy.max_attempts:
                     return
-            self.tracker.count(result.status)
+            self.tracker.count(result)
             self.emitted.add(index)
             await self.emit(result)
         except LeaseLostError:

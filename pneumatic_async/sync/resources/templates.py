@@ -17,6 +17,7 @@ from pneumatic_async._types import NotGiven
 from pneumatic_async.bulk.items import LaunchItem
 from pneumatic_async.bulk.journal import JournalStore
 from pneumatic_async.bulk.results import LaunchResult, Progress
+from pneumatic_async.bulk.shared_batch import SharedBatch
 from pneumatic_async.bulk.templates import Templates as _AsyncTemplates
 from pneumatic_async.fields import FieldSpec
 from pneumatic_async.models.templates import (
@@ -27,6 +28,7 @@ from pneumatic_async.models.templates import (
     TemplateStep,
 )
 from pneumatic_async.models.workflows import Workflow
+from pneumatic_async.stores.base import KeyStore
 from pneumatic_async.sync._base import SyncResource
 from pneumatic_async.sync._iterators import SyncPaginator, SyncStream
 
@@ -135,6 +137,9 @@ class Templates(SyncResource[_AsyncTemplates]):
         due_date: datetime | date | float | NotGiven | None = NOT_GIVEN,
         ancestor_task_id: int | NotGiven = NOT_GIVEN,
         validate: bool = True,
+        idempotency_key: str | None = None,
+        idempotency_store: KeyStore | None = None,
+        token_field: str | None = None,
     ) -> Workflow:
         """Launch a workflow from a template (``POST /templates/<id>/run``); returns it in full.
 
@@ -151,9 +156,18 @@ class Templates(SyncResource[_AsyncTemplates]):
           problem at once in :class:`~pneumatic_async.errors.InvalidValuesError` before anything
           is sent. ``False`` sends ``kickoff`` exactly as given.
 
-        Never retried after an ambiguous failure: the core raises
-        :class:`~pneumatic_async.errors.AmbiguousOutcomeError` (the workflow may exist). Use
-        ``run_many`` for launches that must happen exactly once.
+        Without ``idempotency_key``, never retried after an ambiguous failure: the core raises
+        :class:`~pneumatic_async.errors.AmbiguousOutcomeError` (the workflow may exist).
+
+        * ``idempotency_key`` (letters, digits and ``_.:@/+=-``, up to 200): every call with the
+          same key and template, in any process on any machine sharing ``idempotency_store``,
+          returns the same workflow, launched once (``docs/exactly-once.md``). The key's launch
+          token is stamped into the name (``"<name> [<token>]"``, the template's name template
+          when ``name`` is not given) or, with ``token_field``, into that string/text kickoff
+          field. ``idempotency_store``: a :class:`~pneumatic_async.stores.KeyStore` shared by
+          the callers (default: one in memory per client, which covers only this process).
+          Raises :class:`~pneumatic_async.stores.KeyBusyError` when another caller holds the key
+          for too long, and the launch's error when it was refused (the key stays free).
         """
         return self._runner.call(
             partial(
@@ -165,6 +179,9 @@ class Templates(SyncResource[_AsyncTemplates]):
                 due_date=due_date,
                 ancestor_task_id=ancestor_task_id,
                 validate=validate,
+                idempotency_key=idempotency_key,
+                idempotency_store=idempotency_store,
+                token_field=token_field,
             )
         )
 
@@ -188,7 +205,7 @@ class Templates(SyncResource[_AsyncTemplates]):
         *,
         concurrency: int = 20,
         token_field: str | None = None,
-        journal: str | PathLike[str] | JournalStore | None = None,
+        journal: str | PathLike[str] | JournalStore | SharedBatch | None = None,
         skip_invalid: bool = False,
         rate_limit: float | None = None,
         on_progress: Callable[[Progress], None] | None = None,
@@ -205,7 +222,9 @@ class Templates(SyncResource[_AsyncTemplates]):
         Up to ``concurrency`` launches run at once; a 429 pauses the whole batch. Each launch
         carries a token (in its name, or in the ``token_field`` kickoff field) so that an
         ambiguous failure is resolved by looking the workflow up before sending again.
-        ``journal`` (a SQLite file) makes the run resumable; ``on_progress`` receives
+        ``journal`` (a SQLite file) makes the run resumable; a
+        :class:`~pneumatic_async.bulk.SharedBatch` lets several worker processes run one batch
+        together (``docs/exactly-once.md``); ``on_progress`` receives
         :class:`~pneumatic_async.bulk.Progress`. See :mod:`pneumatic_async.bulk`.
         """
         return self._runner.call(
@@ -233,7 +252,7 @@ class Templates(SyncResource[_AsyncTemplates]):
         *,
         concurrency: int = 20,
         token_field: str | None = None,
-        journal: str | PathLike[str] | JournalStore | None = None,
+        journal: str | PathLike[str] | JournalStore | SharedBatch | None = None,
         skip_invalid: bool = False,
         rate_limit: float | None = None,
         on_progress: Callable[[Progress], None] | None = None,
