@@ -210,6 +210,8 @@ class _Worker:
                         self.batch.batch_id, owner=self.owner, limit=room, lease=self.batch.lease
                     )
                 for claim in claims:
+                    if claim.index in self.held:
+                        continue  # still at work on it here (its lease had run out meanwhile)
                     if self.unresolved.get(claim.index, 0) >= self.launcher.policy.max_attempts:
                         continue  # this worker gave up on it: the lease runs out for others
                     self.held.add(claim.index)

@@ -4,12 +4,13 @@ in-process fake (asyncio and trio). Separate processes with a SIGKILL: tests/sto
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import aclosing
 from typing import Any
 
 import anyio
 import pytest
 
-from pneumatic_async.bulk import LaunchResult, SharedBatch, run_many
+from pneumatic_async.bulk import LaunchResult, SharedBatch, run_many, stream_run
 from pneumatic_async.bulk.items import fingerprint, normalize_items
 from pneumatic_async.bulk.journal import Binding
 from pneumatic_async.bulk.tokens import index_width, make_token, stamp_name
@@ -117,3 +118,16 @@ def test_bad_shared_batch_options_are_refused(options: dict[str, Any], message: 
     options.setdefault("store", MemoryStore())
     with pytest.raises(ConfigurationError, match=message):
         SharedBatch(**options)
+
+
+async def test_stream_run_on_a_shared_batch_yields_every_result() -> None:
+    fake = FakePneumatic(seed=23)
+    template = fake.add_template(TEMPLATE)
+    batch = SharedBatch(store=MemoryStore(), batch_id="shared-4", poll=0.01)
+    async with make_client(fake) as client:
+        stream = stream_run(client, template.id, rows(12), journal=batch)
+        async with aclosing(stream):
+            results = [result async for result in stream]
+    assert [r.index for r in results] == list(range(12))
+    assert all(r.status == "launched" for r in results)
+    assert len(workflows_of(fake, template.id)) == 12
