@@ -24,8 +24,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from typing import TYPE_CHECKING
 
 import anyio
+import attrs
 
-from pneumatic_async.bulk.items import fingerprint, normalize_items
+from pneumatic_async.bulk.items import as_item, fingerprint
 from pneumatic_async.bulk.journal import (
     Binding,
     JournalEntry,
@@ -35,11 +36,10 @@ from pneumatic_async.bulk.journal import (
 )
 from pneumatic_async.bulk.launcher import Launcher
 from pneumatic_async.bulk.options import BatchOptions
-from pneumatic_async.bulk.plan import ItemInput, Plan, _default_name, _plan, _validate
+from pneumatic_async.bulk.plan import ItemInput, Launch, prepared
 from pneumatic_async.bulk.results import LaunchResult, ProgressTracker, UnresolvedLaunchError
 from pneumatic_async.bulk.shared_batch import SharedBatch
-from pneumatic_async.bulk.tokens import index_width, make_token, new_run_id
-from pneumatic_async.errors import InvalidValuesError, PneumaticError
+from pneumatic_async.errors import PneumaticError
 from pneumatic_async.stores.base import ItemRecord, ItemState, ItemUpdate, StoreError, new_owner
 
 if TYPE_CHECKING:
@@ -122,32 +122,6 @@ class _FencedWriter(JournalWriter):
             raise LeaseLostError(f"lost the lease on item {update.index}; not sending it")
 
 
-async def _prepare(
-    client: BulkClient,
-    template_id: int,
-    options: BatchOptions,
-    items: Iterable[ItemInput],
-    batch: SharedBatch,
-) -> Plan:
-    launch_items = normalize_items(items)
-    problems, kickoffs = await _validate(client, template_id, options, launch_items, skip=set())
-    if problems and not options.skip_invalid:
-        raise InvalidValuesError([p for found in problems.values() for p in found])
-    binding = Binding(
-        template_id=template_id,
-        item_count=len(launch_items),
-        items_hash=fingerprint(launch_items),
-        token_field=options.token_field,
-    )
-    info = await batch.store.open_batch(
-        batch.batch_id, binding=binding.as_meta(), item_count=len(launch_items), run_id=new_run_id()
-    )
-    width = index_width(len(launch_items))
-    tokens = [make_token(info.run_id, index, width) for index in range(len(launch_items))]
-    default_name = await _default_name(client, template_id, options, launch_items)
-    return _plan(options, launch_items, tokens, problems, kickoffs, default_name, {})
-
-
 async def run_shared(
     client: BulkClient,
     template_id: int,
@@ -159,20 +133,29 @@ async def run_shared(
     settled (own results as they come, then the other workers' from the store)."""
     batch = options.journal
     assert isinstance(batch, SharedBatch)
-    plan = await _prepare(client, template_id, options, items, batch)
-    owner = new_owner()
-    journal = _SharedJournal(batch, owner)
-    plan.writer = _FencedWriter(journal)
-    launcher = Launcher(client, template_id, options, plan)
-    worker = _Worker(launcher, batch, journal, emit)
-    try:
-        await worker.run()
-    finally:
-        with anyio.CancelScope(shield=True):
-            try:
-                await plan.writer.flush()
-            finally:
-                if worker.held:  # stopped early: the others may take these at once
+    # Checked like any run (every item, before anything is sent), without a local journal.
+    async with prepared(client, template_id, attrs.evolve(options, journal=None), items) as plan:
+        binding = Binding(
+            template_id=template_id,
+            item_count=plan.count,
+            items_hash=fingerprint(as_item(raw, i) for i, raw in enumerate(plan.source)),
+            token_field=options.token_field,
+        )
+        info = await batch.store.open_batch(
+            batch.batch_id, binding=binding.as_meta(), item_count=plan.count, run_id=plan.run_id
+        )
+        plan.run_id = info.run_id  # the first worker's: every worker stamps the same tokens
+        owner = new_owner()
+        journal = _SharedJournal(batch, owner)
+        plan.writer = _FencedWriter(journal)
+        launcher = Launcher(client, template_id, options, plan)
+        worker = _Worker(launcher, batch, journal, emit)
+        try:
+            await worker.run()
+        finally:
+            if worker.held:  # stopped early: the others may take these at once
+                with anyio.CancelScope(shield=True):
+                    await plan.writer.flush()
                     await batch.store.release_items(
                         batch.batch_id, owner=owner, indexes=sorted(worker.held)
                     )
@@ -194,8 +177,10 @@ class _Worker:
         self.held: set[int] = set()
         self.emitted: set[int] = set()
         self.unresolved: dict[int, int] = {}
-        self.invalid = {r.index: r for r in self.plan.ready if r.status == "invalid"}
-        self.tracker = ProgressTracker(len(self.plan.items))
+        #: Every item: a result known before launching (invalid) or a :class:`Launch`. Kept
+        #: whole (payloads included): any item may be claimed by this worker.
+        self.units: list[LaunchResult | Launch] = list(self.plan.units())
+        self.tracker = ProgressTracker(self.plan.count)
         self._wake = anyio.Event()
 
     async def run(self) -> None:
@@ -251,14 +236,8 @@ class _Worker:
                 logger.warning("could not renew the leases of %s", self.journal.description)
 
     async def _work(self, index: int, attempts: int) -> None:
-        plan = self.plan
         try:
-            if attempts > 0:
-                plan.reconcile_first.add(index)
-                plan.previous_attempts[index] = attempts
-                if index in self.invalid:
-                    plan.invalid_after_lookup[index] = self.invalid[index]
-            result = await self._launch(index)
+            result = await self._launch(index, attempts)
             if index in self.journal.refused:
                 return  # settled by another worker: reported from the store at the end
             if isinstance(result.error, UnresolvedLaunchError):
@@ -276,27 +255,31 @@ class _Worker:
             self.journal.refused.discard(index)
             self._wake.set()
 
-    async def _launch(self, index: int) -> LaunchResult:
-        plan = self.plan
-        if plan.payloads[index] is None and index not in plan.invalid_after_lookup:
-            invalid = self.invalid[index]
-            assert plan.writer is not None
-            await plan.writer.record(
-                JournalUpdate(index=index, state=ItemState.FAILED, error=str(invalid.error))
-            )
-            return invalid
+    async def _launch(self, index: int, attempts: int) -> LaunchResult:
+        unit = self.units[index]
+        if isinstance(unit, LaunchResult):  # invalid (skip_invalid)
+            if attempts == 0:  # never sent: record it failed for every worker
+                assert self.plan.writer is not None
+                await self.plan.writer.record(
+                    JournalUpdate(index=index, state=ItemState.FAILED, error=str(unit.error))
+                )
+                return unit
+            # Invalid now, but a worker may have sent it: launched only if the lookups say no.
+            unit = Launch(index=index, item=unit.item, token=unit.token, payload=None, invalid=unit)
+        if attempts > 0:  # a worker sent it before (and died, or gave up): look it up first
+            unit = attrs.evolve(unit, reconcile_first=True, previous_attempts=attempts)
         try:
-            return await self.launcher.launch(index)
+            return await self.launcher.launch(unit)
         except JournalError:  # LeaseLostError included
             raise
         except Exception as exc:  # an unexpected error stays this item's failure
             logger.exception("bulk launch of item %d failed unexpectedly", index)
             error = PneumaticError(f"unexpected error: {type(exc).__name__}: {exc}")
             error.__cause__ = exc
-            return self.launcher.result(index, "failed", error=error)
+            return self.launcher.result(unit, "failed", error=error)
 
     def _from_record(self, record: ItemRecord) -> LaunchResult:
-        item, token = self.plan.items[record.index], self.plan.tokens[record.index]
+        item, token = self.units[record.index].item, self.plan.token(record.index)
         if record.state is ItemState.LAUNCHED:
             return LaunchResult(
                 index=record.index,
