@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from pneumatic_async import Flowdash, Pneumatic
+from pneumatic_async._base_client import BaseClient
 from pneumatic_async.pagination import Paginator
 
 __all__ = ["CLIENTS", "check", "render_all", "write"]
@@ -426,6 +427,10 @@ def render_clients() -> dict[str, str]:
     """File name -> source of ``pneumatic_async/sync/clients/``: a module per client."""
     files: dict[str, str] = {}
     exports: list[str] = []
+    imports = _Imports(reserved={"SyncBaseClient", "C", "builtins"})
+    body = ["", "", *_base_class(imports)]
+    doc = "The verbs and settings every blocking client shares."
+    files["clients/base.py"] = _module(doc, imports, body)
     for client in CLIENTS:
         imports = _Imports(reserved={client.__name__, "builtins"})
         body = ["", "", *_client_class(client, imports)]
@@ -443,11 +448,62 @@ def render_clients() -> dict[str, str]:
     return files
 
 
+def _core_names() -> set[str]:
+    """Public names the client core defines: written once, in the generated ``SyncBaseClient``."""
+    return {name for name, _ in _public_members(BaseClient)}
+
+
+def _base_class(imports: _Imports) -> list[str]:
+    """``SyncBaseClient``: the client core's verbs and settings, shared by every sync client."""
+    base = imports.use("pneumatic_async.sync._base", "SyncClient")
+    core = imports.use("pneumatic_async._base_client", "BaseClient")
+    members = dict(_public_members(BaseClient))
+    methods = {
+        n: f for n, f in public_methods(BaseClient).items() if n not in CLIENT_SKIP and n in members
+    }
+    render = _Renderer(imports, shadowed=set(members) & set(dir(builtins)))
+    lines = [
+        f'C = {imports.use("typing", "TypeVar")}("C", bound={core})',
+        "",
+        "",
+        f"class SyncBaseClient({base}[C]):",
+        '    """The verbs and settings every blocking client shares (the async client core\'s)."""',
+    ]
+    lines += _members(members, methods, {}, render)
+    return lines
+
+
+def _members(
+    members: dict[str, Any],
+    methods: dict[str, Callable[..., Any]],
+    spaces: dict[str, type[Any]],
+    render: _Renderer,
+) -> list[str]:
+    """Properties and methods forwarded to the async client (namespaces are rendered apart)."""
+    lines: list[str] = []
+    for attr, member in members.items():
+        getter = _getter(member)
+        if getter is None or attr in spaces:
+            continue
+        returns = render.annotation(_hints(getter).get("return", Any))
+        lines += ["", "    @property", f"    def {attr}(self) -> {returns}:"]
+        lines += _doc(getter, "        ")
+        lines.append(f"        return self._async.{attr}")
+    for method_name, func in methods.items():
+        lines.append("")
+        if method_name == "with_options":
+            lines += _with_options(func, render)
+        else:
+            lines += _method(method_name, func, render, "self._async")
+    return lines
+
+
 def _client_class(client: type[Any], imports: _Imports) -> list[str]:
     name = client.__name__
-    base = imports.use("pneumatic_async.sync._base", "SyncClient")
+    base = imports.use("pneumatic_async.sync.clients.base", "SyncBaseClient")
     async_name = imports.use(client.__module__, client.__qualname__, f"_Async{name}")
-    members = dict(_public_members(client))
+    core = _core_names()
+    members = {n: m for n, m in _public_members(client) if n not in core}
     methods = {
         n: f for n, f in public_methods(client).items() if n not in CLIENT_SKIP and n in members
     }
@@ -493,20 +549,7 @@ def _client_class(client: type[Any], imports: _Imports) -> list[str]:
         lines += ["", f"    @{cached}", f"    def {attr}(self) -> {local}:"]
         lines += _doc(getter, "        ")
         lines.append(f"        return {local}(self._runner, self._async.{attr})")
-    for attr, member in members.items():
-        getter = _getter(member)
-        if getter is None or attr in spaces:
-            continue
-        returns = render.annotation(_hints(getter).get("return", Any))
-        lines += ["", "    @property", f"    def {attr}(self) -> {returns}:"]
-        lines += _doc(getter, "        ")
-        lines.append(f"        return self._async.{attr}")
-    for method_name, func in methods.items():
-        lines.append("")
-        if method_name == "with_options":
-            lines += _with_options(func, render)
-        else:
-            lines += _method(method_name, func, render, "self._async")
+    lines += _members(members, methods, spaces, render)
     return lines
 
 
