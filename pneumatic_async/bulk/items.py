@@ -22,7 +22,14 @@ import attrs
 from pneumatic_async._protocol.launch import run_option_problems
 from pneumatic_async.errors import FieldProblem
 
-__all__ = ["LaunchItem", "as_item", "check_item", "fingerprint", "normalize_items"]
+__all__ = [
+    "LaunchItem",
+    "as_item",
+    "check_item",
+    "fingerprint",
+    "item_fingerprint",
+    "normalize_items",
+]
 
 
 def _freeze_kickoff(value: Mapping[str, Any]) -> dict[str, Any]:
@@ -119,24 +126,37 @@ def _canonical(value: Any) -> Any:
     return {"$repr": repr(value)}
 
 
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_canonical
+)
+
+
+def _line(item: LaunchItem) -> bytes:
+    """One item as canonical bytes (kickoff values, name, urgency, due date)."""
+    due = item.due_date
+    record = [
+        {str(key): value for key, value in item.kickoff.items()},
+        item.name,
+        item.is_urgent,
+        due if due is None or isinstance(due, int | float) else _canonical(due),
+    ]
+    try:
+        line = _ENCODER.encode(record)
+    except (TypeError, ValueError):  # nested non-string keys, circular values
+        line = repr(record)
+    return line.encode("utf-8", "surrogatepass")  # lone surrogates hash too
+
+
 def fingerprint(items: Iterable[LaunchItem]) -> str:
     """A SHA-256 hex digest of the items, in order (kickoff values, name, urgency, due date)."""
     digest = hashlib.sha256()
-    encoder = json.JSONEncoder(
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_canonical
-    )
     for item in items:
-        due = item.due_date
-        record = [
-            {str(key): value for key, value in item.kickoff.items()},
-            item.name,
-            item.is_urgent,
-            due if due is None or isinstance(due, int | float) else _canonical(due),
-        ]
-        try:
-            line = encoder.encode(record)
-        except (TypeError, ValueError):  # nested non-string keys, circular values
-            line = repr(record)
-        digest.update(line.encode("utf-8", "surrogatepass"))  # lone surrogates hash too
+        digest.update(_line(item))
         digest.update(b"\n")
     return digest.hexdigest()
+
+
+def item_fingerprint(item: LaunchItem) -> str:
+    """A digest of one item (128 bits of SHA-256, hex): what a journal of a run checked as it
+    goes records with each item, to recognise the same item on a resume."""
+    return hashlib.sha256(_line(item)).hexdigest()[:32]

@@ -10,6 +10,12 @@ A journal is bound to the run's template id, item count, a hash of the items and
 other input, or a store that is empty or damaged (:class:`JournalMismatchError`). While a run has
 it open, nobody else may (:class:`JournalLockedError`).
 
+A run that checks its items as it goes (``check="as_it_goes"``) reads its source once and cannot
+know the item count or the items' hash up front: its binding has ``item_count=None``, the
+journal starts with no item rows, and each item's row is added by its first update, carrying the
+item's fingerprint (:attr:`JournalUpdate.fingerprint`). A resume compares each recorded item's
+fingerprint with the item the source gives at that index, as it reaches it.
+
 Where the journal lives is a :class:`JournalStore`: the SDK ships the SQLite file store
 (:class:`~pneumatic_async.bulk.sqlite_journal.SqliteJournalStore`, used for ``journal="run.db"``);
 a store on a shared database implements the same five methods. :class:`JournalWriter` is what
@@ -39,7 +45,12 @@ __all__ = [
     "JournalStore",
     "JournalUpdate",
     "JournalWriter",
+    "AS_IT_GOES_INDEX_WIDTH",
 ]
+
+#: Digits of the item index in the launch tokens of a run checked as it goes (its item count is
+#: unknown; a fixed width keeps every token the same length, and the same across resumes).
+AS_IT_GOES_INDEX_WIDTH = 9
 
 logger = logging.getLogger("pneumatic_async.bulk")
 
@@ -67,36 +78,56 @@ class JournalEntry:
     attempts: int = 0
     workflow_id: int | None = None
     error: str | None = None
+    #: The item's fingerprint, in a journal of a run checked as it goes (else ``None``).
+    fingerprint: str | None = None
 
 
 @attrs.frozen(kw_only=True)
 class JournalUpdate:
-    """A state change to record for one item (``attempts`` ``None``: leave the count as is)."""
+    """A state change to record for one item (``attempts`` ``None``: leave the count as is).
+
+    ``fingerprint`` identifies the item (:func:`~pneumatic_async.bulk.items.item_fingerprint`):
+    a journal of a run checked as it goes records it with the item's first update and refuses
+    a later update carrying another one; other journals ignore it.
+    """
 
     index: int
     state: ItemState
     attempts: int | None = None
     workflow_id: int | None = None
     error: str | None = None
+    fingerprint: str | None = None
 
 
 @attrs.frozen(kw_only=True)
 class Binding:
-    """What a journal is bound to; a resume must present the same values."""
+    """What a journal is bound to; a resume must present the same values.
+
+    ``item_count`` is ``None`` (and ``items_hash`` empty) for a run checked as it goes: the
+    items are then identified one by one, by the fingerprint recorded with each.
+    """
 
     template_id: int
-    item_count: int
+    item_count: int | None
     items_hash: str
     token_field: str | None
 
+    @property
+    def as_it_goes(self) -> bool:
+        """True for the binding of a run checked as it goes (item count unknown)."""
+        return self.item_count is None
+
     def as_meta(self) -> dict[str, str]:
         """The binding as text key/value pairs (how stores record it)."""
-        return {
+        meta = {
             "template_id": str(self.template_id),
-            "item_count": str(self.item_count),
+            "item_count": str(self.item_count) if self.item_count is not None else "",
             "items_hash": self.items_hash,
             "token_field": self.token_field or "",
         }
+        if self.item_count is None:
+            meta["check"] = "as_it_goes"
+        return meta
 
 
 @runtime_checkable
@@ -113,7 +144,11 @@ class JournalStore(Protocol):
       :class:`JournalLockedError`;
     * validate everything it reads (a state outside :class:`ItemState`, a missing row or a token
       that does not match the run id are :class:`JournalMismatchError`, never a ``ValueError``);
-    * make :meth:`write` durable before it returns (it announces a launch about to be sent).
+    * make :meth:`write` durable before it returns (it announces a launch about to be sent);
+    * for a binding checked as it goes (``binding.as_it_goes``): create the journal with no item
+      rows, add an item's row (with its fingerprint) on its first update, refuse an update whose
+      fingerprint differs from the recorded one, and return the fingerprints in
+      :meth:`recorded`; a store that cannot should raise :class:`JournalError` from :meth:`open`.
     """
 
     #: A human-readable name of the journal, for messages (a path, a key).

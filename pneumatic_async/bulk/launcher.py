@@ -35,7 +35,6 @@ from pneumatic_async._types import NOT_GIVEN
 from pneumatic_async.bulk.journal import ItemState, JournalUpdate
 from pneumatic_async.bulk.options import BatchOptions
 from pneumatic_async.bulk.outage import Outage, ServerUnreachableError, is_outage_error
-from pneumatic_async.bulk.plan import Launch, Plan
 from pneumatic_async.bulk.results import (
     LaunchResult,
     LaunchStatus,
@@ -43,6 +42,7 @@ from pneumatic_async.bulk.results import (
     UnresolvedLaunchError,
 )
 from pneumatic_async.bulk.tokens import has_token
+from pneumatic_async.bulk.units import Launch, PlanBase
 from pneumatic_async.errors import (
     AmbiguousOutcomeError,
     APIConnectionError,
@@ -108,7 +108,7 @@ class Launcher:
         client: BulkClient,
         template_id: int,
         options: BatchOptions,
-        plan: Plan,
+        plan: PlanBase,
         *,
         clock: Any = time.monotonic,
     ) -> None:
@@ -156,7 +156,7 @@ class Launcher:
 
     async def _record(
         self,
-        index: int,
+        unit: Launch,
         state: ItemState,
         *,
         attempts: int | None = None,
@@ -168,27 +168,28 @@ class Launcher:
             return
         await writer.record(
             JournalUpdate(
-                index=index,
+                index=unit.index,
                 state=state,
                 attempts=attempts,
                 workflow_id=workflow_id,
                 error=f"{type(error).__name__}: {error}" if error is not None else None,
+                fingerprint=unit.fingerprint,
             )
         )
 
     async def _found(self, item: _Item, workflow: Any) -> LaunchResult:
-        await self._record(item.index, ItemState.LAUNCHED, workflow_id=workflow.id)
+        await self._record(item.unit, ItemState.LAUNCHED, workflow_id=workflow.id)
         return self.result(item.unit, "reconciled", workflow=workflow, item=item)
 
     async def _failed(self, item: _Item, error: PneumaticError) -> LaunchResult:
-        await self._record(item.index, ItemState.FAILED, error=error)
+        await self._record(item.unit, ItemState.FAILED, error=error)
         return self.result(item.unit, "failed", error=error, item=item)
 
     async def _unresolved(
         self, item: _Item, launch_error: PneumaticError, exc: _Unresolved
     ) -> LaunchResult:
         # Left in flight in the journal: a resume looks it up again before sending anything.
-        await self._record(item.index, ItemState.IN_FLIGHT, error=launch_error)
+        await self._record(item.unit, ItemState.IN_FLIGHT, error=launch_error)
         error = UnresolvedLaunchError(item.token, launch_error=launch_error, lookup_error=exc.error)
         return self.result(item.unit, "failed", error=error, item=item)
 
@@ -210,7 +211,7 @@ class Launcher:
         payload = unit.payload
         if payload is None:  # invalid now, and the lookups say it was never created
             assert unit.invalid is not None
-            await self._record(index, ItemState.FAILED, error=unit.invalid.error)
+            await self._record(unit, ItemState.FAILED, error=unit.invalid.error)
             return unit.invalid
         max_attempts = self.policy.max_attempts
         not_sent = 0
@@ -222,7 +223,7 @@ class Launcher:
                     item, NotLaunchedError(f"not sent: {exc}", last_error=exc)
                 )
             item.attempts += 1
-            await self._record(index, ItemState.IN_FLIGHT, attempts=previous + item.attempts)
+            await self._record(unit, ItemState.IN_FLIGHT, attempts=previous + item.attempts)
             await self.pacer.wait()
             try:
                 workflow = await self.launches.run(self.template_id, **payload, validate=False)
@@ -259,7 +260,7 @@ class Launcher:
             else:
                 self.outage.success()
                 if self._carries_token(workflow, item.token):
-                    await self._record(index, ItemState.LAUNCHED, workflow_id=workflow.id)
+                    await self._record(unit, ItemState.LAUNCHED, workflow_id=workflow.id)
                     return self.result(unit, "launched", workflow=workflow, item=item)
                 launch_error = UntrustedAnswerError(
                     f"the answer to launch {item.token} is workflow {workflow.id} "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Literal, get_args
 
 import attrs
 
@@ -12,7 +13,7 @@ from pneumatic_async.bulk.results import Progress
 from pneumatic_async.bulk.shared_batch import SharedBatch
 from pneumatic_async.errors import ConfigurationError
 
-__all__ = ["DEFAULT_OUTAGE_TIMEOUT", "BatchOptions", "JournalSpec"]
+__all__ = ["DEFAULT_OUTAGE_TIMEOUT", "BatchOptions", "CheckMode", "JournalSpec"]
 
 #: How long a batch waits for an unreachable server before its waiting items fail (seconds).
 DEFAULT_OUTAGE_TIMEOUT = 300.0
@@ -20,6 +21,11 @@ DEFAULT_OUTAGE_TIMEOUT = 300.0
 #: A journal given to a bulk run: a SQLite file path, any :class:`JournalStore`, or a
 #: :class:`~pneumatic_async.bulk.shared_batch.SharedBatch` run by several workers together.
 JournalSpec = str | os.PathLike[str] | JournalStore | SharedBatch
+
+#: When a bulk run checks its items: ``"upfront"`` (every item before anything is sent; a
+#: one-shot iterator is read into a list for that) or ``"as_it_goes"`` (each item when its turn
+#: comes, reading the source once, in bounded memory; bad items become ``invalid`` results).
+CheckMode = Literal["upfront", "as_it_goes"]
 
 
 @attrs.frozen(kw_only=True)
@@ -36,6 +42,7 @@ class BatchOptions:
     lookup_delay: float | None = None
     outage_timeout: float = DEFAULT_OUTAGE_TIMEOUT
     keep_workflows: bool = False
+    check_mode: CheckMode = "upfront"
 
     def check(self) -> None:
         """Raise :class:`ConfigurationError` naming the first bad option."""
@@ -60,7 +67,16 @@ class BatchOptions:
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
                 raise ConfigurationError(f"{name} must be a number of seconds >= 0, got {value!r}")
+        if self.check_mode not in get_args(CheckMode):
+            raise ConfigurationError(
+                f"check must be 'upfront' or 'as_it_goes', got {self.check_mode!r}"
+            )
         journal = self.journal
+        if self.check_mode == "as_it_goes" and isinstance(journal, SharedBatch):
+            raise ConfigurationError(
+                "check='as_it_goes' cannot be used with a SharedBatch: every worker of a shared "
+                "batch needs every item checked up front (any worker may claim any item)"
+            )
         if journal is not None and not isinstance(
             journal, str | os.PathLike | JournalStore | SharedBatch
         ):

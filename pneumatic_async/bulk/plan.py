@@ -1,4 +1,5 @@
-"""Preparing a bulk run: check every item, open the journal, then build each launch as it goes.
+"""Preparing a bulk run checked up front: check every item, open the journal, then build each
+launch as it goes.
 
 Nothing is sent before :func:`prepared` has checked every item (all problems of all items are
 raised together as one :class:`~pneumatic_async.errors.InvalidValuesError`, ``FieldProblem.item``
@@ -9,102 +10,63 @@ only the problems (and the user ids to resolve), and the launch payloads (encode
 name, token) are built one item at a time while launching (:meth:`Plan.units`). That needs a
 source that can be read more than once: a sequence, or a re-readable file source
 (:func:`~pneumatic_async.bulk.sources.stream_items`). A one-shot iterator (a generator) is read
-into a list first.
+into a list first: the up-front promise (nothing sent while any item is invalid) needs every
+item before the first launch. ``check="as_it_goes"`` (:mod:`~pneumatic_async.bulk.as_it_goes`)
+reads the source once instead, checking each item when its turn comes.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
 import attrs
 
 from pneumatic_async import values
-from pneumatic_async._encodable import check_encodable
-from pneumatic_async._types import NOT_GIVEN
-from pneumatic_async.bulk.items import LaunchItem, as_item, check_item, fingerprint
-from pneumatic_async.bulk.journal import (
-    Binding,
-    ItemState,
-    JournalEntry,
-    JournalStore,
-    JournalWriter,
-)
-from pneumatic_async.bulk.options import BatchOptions, JournalSpec
+from pneumatic_async.bulk.as_it_goes import prepared_as_it_goes
+from pneumatic_async.bulk.items import LaunchItem, as_item, fingerprint
+from pneumatic_async.bulk.journal import Binding, ItemState, JournalEntry, JournalWriter
+from pneumatic_async.bulk.options import BatchOptions
 from pneumatic_async.bulk.results import LaunchResult
-from pneumatic_async.bulk.shared_batch import SharedBatch
-from pneumatic_async.bulk.sqlite_journal import SqliteJournalStore
-from pneumatic_async.bulk.tokens import (
-    DEFAULT_NAME_TEMPLATE,
-    index_width,
-    make_token,
-    new_run_id,
-    stamp_name,
+from pneumatic_async.bulk.tokens import index_width, new_run_id
+from pneumatic_async.bulk.units import (
+    PLACEHOLDER,
+    ItemInput,
+    Launch,
+    PlanBase,
+    check_token_field,
+    default_name,
+    item_problems,
+    journal_store,
 )
-from pneumatic_async.errors import (
-    ConfigurationError,
-    FieldProblem,
-    InvalidValuesError,
-    PermissionDeniedError,
-)
-from pneumatic_async.pagination import MAX_PAGE_SIZE
+from pneumatic_async.errors import FieldProblem, InvalidValuesError
 
 if TYPE_CHECKING:
     from pneumatic_async.bulk.client import BulkClient
 
-__all__ = ["Launch", "Plan", "journal_store", "prepared", "reiterable"]
-
-#: Kickoff field types that can carry a launch token.
-TOKEN_FIELD_TYPES = frozenset({"string", "text"})
-_PLACEHOLDER = make_token("b" * 8, 0)
-
-ItemInput = LaunchItem | Mapping[str, Any]
-
-
-@attrs.define(kw_only=True, slots=True)
-class Launch:
-    """One item to launch: its payload for ``templates.run`` (``None``: invalid now, launch only
-    if lookups show an earlier run did not create it) and what an earlier run recorded."""
-
-    index: int
-    item: LaunchItem
-    token: str
-    payload: dict[str, Any] | None
-    #: An earlier run may have sent it: look it up before sending.
-    reconcile_first: bool = False
-    previous_attempts: int = 0
-    #: The result when it is invalid now and the lookups do not find it.
-    invalid: LaunchResult | None = None
+__all__ = ["ItemInput", "Launch", "Plan", "PlanBase", "prepared", "reiterable"]
 
 
 @attrs.define(kw_only=True)
-class Plan:
-    """A checked batch: everything needed to build each launch when its turn comes."""
+class Plan(PlanBase):
+    """A batch checked up front: everything needed to build each launch when its turn comes."""
 
     source: Iterable[ItemInput]
-    count: int
-    run_id: str
     problems: dict[int, list[FieldProblem]]
     recorded: dict[int, JournalEntry]
-    specs: list[values.FieldSpec] | None
-    user_emails: dict[int, str]
-    default_name: str | None
-    token_field: str | None
-    writer: JournalWriter | None = None
 
-    def token(self, index: int) -> str:
-        """The launch token of item ``index``."""
-        return make_token(self.run_id, index, index_width(self.count))
+    async def launches(self) -> AsyncIterator[LaunchResult | Launch]:
+        """:meth:`units`, for the runner."""
+        for unit in self.units():
+            yield unit
 
     def units(self) -> Iterator[LaunchResult | Launch]:
         """Each item in input order: a result known now (resumed, invalid) or a :class:`Launch`."""
-        width = index_width(self.count)
         for index, raw in enumerate(self.source):
             item = as_item(raw, index)
-            token = make_token(self.run_id, index, width)
+            token = self.token(index)
             entry = self.recorded.get(index)
             if entry is not None and entry.state is ItemState.LAUNCHED:
                 yield LaunchResult(
@@ -143,48 +105,10 @@ class Plan:
                 index=index,
                 item=item,
                 token=token,
-                payload=self._payload(item, token, index),
+                payload=self.payload(item, token, index),
                 reconcile_first=attempted,
                 previous_attempts=previous,
             )
-
-    def _payload(self, item: LaunchItem, token: str, index: int) -> dict[str, Any]:
-        token_field = self.token_field
-        if self.specs is not None:
-            raw = dict(item.kickoff)
-            if token_field is not None:
-                raw[token_field] = _PLACEHOLDER
-            kickoff = dict(
-                values.encode_values(
-                    self.specs,
-                    raw,
-                    check_required=True,
-                    user_emails=self.user_emails,
-                    item=index,
-                )
-            )
-        else:
-            kickoff = dict(item.kickoff)
-        name = item.name
-        if token_field is not None:
-            kickoff[token_field] = token
-        else:
-            name = stamp_name(name if name is not None else (self.default_name or ""), token)
-        return {
-            "kickoff": kickoff,
-            "name": name if name is not None else NOT_GIVEN,
-            "is_urgent": item.is_urgent if item.is_urgent is not None else NOT_GIVEN,
-            "due_date": item.due_date if item.due_date is not None else NOT_GIVEN,
-        }
-
-
-def journal_store(journal: JournalSpec) -> JournalStore:
-    """The store of a ``journal`` option: a path means a SQLite file."""
-    if isinstance(journal, str | os.PathLike):
-        return SqliteJournalStore(journal)
-    if isinstance(journal, SharedBatch):  # pragma: no cover - run by bulk.shared instead
-        raise TypeError("a SharedBatch is run by pneumatic_async.bulk.shared")
-    return journal
 
 
 def reiterable(items: Iterable[ItemInput]) -> Iterable[ItemInput]:
@@ -212,6 +136,22 @@ class _Survey:
 
 @asynccontextmanager
 async def prepared(
+    client: BulkClient, template_id: int, options: BatchOptions, items: Iterable[ItemInput]
+) -> AsyncIterator[PlanBase]:
+    """Check ``items`` (up front, or as it goes with ``check="as_it_goes"``), open the journal,
+    and yield the plan (closing the journal after)."""
+    if options.check_mode == "as_it_goes":
+        if isinstance(items, Mapping | str | bytes):
+            reiterable(items)  # the same TypeError
+        async with prepared_as_it_goes(client, template_id, options, items) as streamed:
+            yield streamed
+        return
+    async with _prepared_upfront(client, template_id, options, items) as plan:
+        yield plan
+
+
+@asynccontextmanager
+async def _prepared_upfront(
     client: BulkClient, template_id: int, options: BatchOptions, items: Iterable[ItemInput]
 ) -> AsyncIterator[Plan]:
     """Check ``items``, open the journal, and yield the plan (closing the journal after)."""
@@ -243,7 +183,7 @@ async def prepared(
         if options.validate:
             specs = list(await client.templates.kickoff_specs(template_id))
             if options.token_field is not None:
-                _check_token_field(specs, options.token_field)
+                check_token_field(specs, options.token_field)
             user_ids = _user_ids(source, specs, launched)
             emails = await client.users.emails_by_id(user_ids) if user_ids else {}
             _check_values(source, specs, emails, options, launched, problems)
@@ -255,18 +195,17 @@ async def prepared(
         if store is not None and not opened:
             run_id = await store.open(binding, create=True)
             opened = True
-        default_name = (
-            await _default_name(client, template_id) if survey.needs_default_name else None
-        )
+        name = await default_name(client, template_id) if survey.needs_default_name else None
         plan = Plan(
             source=source,
             count=survey.count,
             run_id=run_id or new_run_id(),
+            width=index_width(survey.count),
             problems=problems,
             recorded=recorded,
             specs=specs,
             user_emails=emails,
-            default_name=default_name,
+            default_name=name,
             token_field=options.token_field,
             writer=JournalWriter(store) if store is not None else None,
         )
@@ -293,20 +232,7 @@ def _survey(source: Iterable[ItemInput], options: BatchOptions) -> _Survey:
     def checked() -> Iterator[LaunchItem]:
         for index, raw in enumerate(source):
             item = as_item(raw, index)
-            found = check_item(item, index)
-            if token_field is not None and token_field in item.kickoff:
-                found.append(
-                    FieldProblem(
-                        field=token_field,
-                        message="this field carries the launch token (token_field): leave it out",
-                        item=index,
-                    )
-                )
-            if not options.validate:
-                try:  # sent as given, but a value the JSON encoder would choke on is a problem
-                    check_encodable(item.kickoff, item=index)
-                except InvalidValuesError as exc:
-                    found.extend(exc.problems)
+            found = item_problems(item, index, token_field, validate=options.validate)
             if found:
                 survey.problems[index] = found
             if item.name is None and token_field is None:
@@ -345,39 +271,10 @@ def _check_values(
             continue
         kickoff = dict(as_item(raw, index).kickoff)
         if token_field is not None:
-            kickoff[token_field] = _PLACEHOLDER  # the real token replaces it after encoding
+            kickoff[token_field] = PLACEHOLDER  # the real token replaces it after encoding
         try:
             values.encode_values(
                 specs, kickoff, check_required=True, user_emails=emails, item=index
             )
         except InvalidValuesError as exc:
             problems.setdefault(index, []).extend(exc.problems)
-
-
-async def _default_name(client: BulkClient, template_id: int) -> str:
-    """The name to stamp for items without one: the template's name template."""
-    templates = client.templates
-    try:
-        name_template = (await templates.get(template_id)).wf_name_template
-    except PermissionDeniedError:
-        # The detail needs an admin template owner; starters find the template in the list.
-        name_template = None
-        async for listed in templates.list(page_size=MAX_PAGE_SIZE):
-            if listed.id == template_id:
-                name_template = listed.wf_name_template
-                break
-    return name_template or DEFAULT_NAME_TEMPLATE
-
-
-def _check_token_field(specs: Any, token_field: str) -> None:
-    spec = values.find_spec(specs, token_field)
-    if spec is None:
-        raise ConfigurationError(
-            f"token_field {token_field!r} is not a kickoff field of the template"
-        )
-    field_type = str(spec.type)
-    if field_type not in TOKEN_FIELD_TYPES:
-        raise ConfigurationError(
-            f"token_field {token_field!r} is a {field_type!r} field; the launch token needs a "
-            "string or text field"
-        )

@@ -6,12 +6,14 @@ input order; :func:`stream_run` yields them as they complete. ``client.templates
 
 How a run goes:
 
-1. **Validate before anything is sent.** The items are materialised; every item's run options
+1. **Validate before anything is sent.** Every item's run options
    are checked and, with ``validate=True``, its kickoff values are encoded against the template's
    kickoff specs (fetched once; user ids resolved to emails once for the whole batch). All
    problems of all items are raised as one
    :class:`~pneumatic_async.errors.InvalidValuesError` (``FieldProblem.item`` = the index), unless
    ``skip_invalid=True``: then the bad items get ``invalid`` results and the others launch.
+   With ``check="as_it_goes"`` each item is checked instead when its turn comes (the source is
+   read once: :mod:`pneumatic_async.bulk.as_it_goes`).
 2. **Tokens.** Each item gets a launch token (:mod:`pneumatic_async.bulk.tokens`), stamped into
    the workflow name or into the ``token_field`` kickoff field, so the workflow can be found by
    ``GET /workflows?search=<token>``.
@@ -50,7 +52,7 @@ from pneumatic_async._ids import object_id
 from pneumatic_async.bulk.items import LaunchItem
 from pneumatic_async.bulk.journal import JournalError, JournalStore
 from pneumatic_async.bulk.launcher import Launcher
-from pneumatic_async.bulk.options import DEFAULT_OUTAGE_TIMEOUT, BatchOptions
+from pneumatic_async.bulk.options import DEFAULT_OUTAGE_TIMEOUT, BatchOptions, CheckMode
 from pneumatic_async.bulk.plan import ItemInput, Launch, prepared
 from pneumatic_async.bulk.results import LaunchResult, Progress, ProgressTracker
 from pneumatic_async.bulk.shared import run_shared
@@ -74,6 +76,7 @@ async def execute(launcher: Launcher, emit: Emit) -> None:
     """Launch every item of the launcher's plan; ``emit`` receives each result as it is known."""
     plan = launcher.plan
     tracker = ProgressTracker(plan.count)
+    stopped: Exception | None = None
     outage = launcher.outage
     tracker.waiting = lambda: outage.waiting_s
     on_progress = launcher.options.on_progress
@@ -85,14 +88,29 @@ async def execute(launcher: Launcher, emit: Emit) -> None:
                 limiter = anyio.CapacityLimiter(launcher.options.concurrency)
                 async with anyio.create_task_group() as tasks:
                     # Each launch is built when its turn comes: memory follows concurrency.
-                    for unit in plan.units():
-                        if isinstance(unit, LaunchResult):  # known now: resumed, invalid
-                            tracker.count(unit)
-                            await emit(unit)
-                            continue
-                        slot = _Slot(unit)
-                        await limiter.acquire_on_behalf_of(slot)
-                        tasks.start_soon(_run_item, launcher, slot, limiter, tracker, emit)
+                    units = plan.launches()
+                    try:
+                        while True:
+                            try:
+                                unit = await units.__anext__()
+                            except StopAsyncIteration:
+                                break
+                            except Exception as exc:
+                                # The source or the journal's check of it failed: send nothing
+                                # more, let the launches in flight finish, then raise it.
+                                stopped = exc
+                                break
+                            tracker.total = plan.count  # grows when the items are read as they go
+                            if isinstance(unit, LaunchResult):  # known now: resumed, invalid
+                                tracker.count(unit)
+                                await emit(unit)
+                                continue
+                            slot = _Slot(unit)
+                            await limiter.acquire_on_behalf_of(slot)
+                            tasks.start_soon(_run_item, launcher, slot, limiter, tracker, emit)
+                    finally:
+                        if isinstance(units, AsyncGenerator):
+                            await units.aclose()
                 outer.cancel_scope.cancel()  # stop the progress reporter
     except BaseException:
         if on_progress is not None:
@@ -103,6 +121,8 @@ async def execute(launcher: Launcher, emit: Emit) -> None:
         raise
     if on_progress is not None:
         on_progress(tracker.snapshot())
+    if stopped is not None:
+        raise stopped
 
 
 async def _run_item(
@@ -206,6 +226,7 @@ async def run_many(
     lookup_delay: float | None = None,
     outage_timeout: float = DEFAULT_OUTAGE_TIMEOUT,
     keep_workflows: bool = False,
+    check: CheckMode = "upfront",
 ) -> list[LaunchResult]:
     """Launch one workflow of ``template_id`` per item, each exactly once; results in input order.
 
@@ -245,6 +266,17 @@ async def run_many(
     * ``keep_workflows``: keep the server's full ``Workflow`` in each result (``workflow``);
       by default results keep only what callers need (id, status, token, counts, error), which
       keeps a large run's memory small.
+    * ``check``: when the items are checked. ``"upfront"`` (default): every item before anything
+      is sent, so one invalid item refuses the whole batch (unless ``skip_invalid``); a
+      one-shot iterator (a generator) is read into a list for that, holding every item in
+      memory (sequences and :func:`~pneumatic_async.bulk.sources.stream_items` sources are
+      re-read instead). ``"as_it_goes"``: the items are read once, one at a time, each checked
+      when the launcher has room for it, in bounded memory whatever the source; invalid items
+      then cannot refuse the batch and get ``invalid`` results (as with ``skip_invalid``) while
+      the others launch. Its journal records each item's fingerprint, and a resume refuses a
+      different item at a recorded index (``JournalMismatchError``, naming it) when it reaches
+      it; a journal is resumed only with the ``check`` it was written with. Not with a
+      :class:`~pneumatic_async.bulk.SharedBatch`. See :mod:`pneumatic_async.bulk.as_it_goes`.
 
     Raises :class:`~pneumatic_async.errors.InvalidValuesError` (all bad items, before anything is
     sent), ``ConfigurationError`` for bad options, ``JournalMismatchError`` /
@@ -264,22 +296,23 @@ async def run_many(
         lookup_delay=lookup_delay,
         outage_timeout=outage_timeout,
         keep_workflows=keep_workflows,
+        check_mode=check,
     )
     options.check()
     if isinstance(options.journal, SharedBatch):
         return await _run_shared_batch(client, template_id, options, items)
     async with prepared(client, template_id, options, items) as plan:
         launcher = Launcher(client, template_id, options, plan)
-        results: list[LaunchResult | None] = [None] * plan.count
+        results: dict[int, LaunchResult] = {}
 
         async def collect(result: LaunchResult) -> None:
             results[result.index] = result
 
         await execute(launcher, collect)
-    missing = [index for index, result in enumerate(results) if result is None]
+    missing = [index for index in range(plan.count) if index not in results]
     if missing:  # pragma: no cover - every path emits a result; guard against silent loss
         raise RuntimeError(f"bulk run lost the results of items {missing[:10]}")
-    return [result for result in results if result is not None]
+    return [results[index] for index in range(plan.count)]
 
 
 async def stream_run(
@@ -297,11 +330,14 @@ async def stream_run(
     lookup_delay: float | None = None,
     outage_timeout: float = DEFAULT_OUTAGE_TIMEOUT,
     keep_workflows: bool = False,
+    check: CheckMode = "upfront",
 ) -> AsyncGenerator[LaunchResult, None]:
     """Like :func:`run_many`, but yield each result as soon as it is known (completion order).
 
     Results known before launching (``invalid``, ``resumed``) come first. Validation happens when
-    iteration starts (the first ``__anext__`` raises ``InvalidValuesError``). Use it with
+    iteration starts (the first ``__anext__`` raises ``InvalidValuesError``); with
+    ``check="as_it_goes"`` each item is checked when its turn comes (the way to run a
+    generator of any length in bounded memory). Use it with
     ``contextlib.aclosing`` so that leaving the loop early (``break``, an exception) stops the
     launches in flight and closes the journal at once, in the right task::
 
@@ -328,6 +364,7 @@ async def stream_run(
         lookup_delay=lookup_delay,
         outage_timeout=outage_timeout,
         keep_workflows=keep_workflows,
+        check_mode=check,
     )
     options.check()
     if isinstance(options.journal, SharedBatch):  # results once the whole batch is settled

@@ -36,7 +36,7 @@ from pneumatic_async.bulk.journal import (
 )
 from pneumatic_async.bulk.launcher import Launcher
 from pneumatic_async.bulk.options import BatchOptions
-from pneumatic_async.bulk.plan import ItemInput, Launch, prepared
+from pneumatic_async.bulk.plan import ItemInput, Launch, Plan, prepared
 from pneumatic_async.bulk.results import LaunchResult, ProgressTracker, UnresolvedLaunchError
 from pneumatic_async.bulk.shared_batch import SharedBatch
 from pneumatic_async.errors import PneumaticError
@@ -135,6 +135,7 @@ async def run_shared(
     assert isinstance(batch, SharedBatch)
     # Checked like any run (every item, before anything is sent), without a local journal.
     async with prepared(client, template_id, attrs.evolve(options, journal=None), items) as plan:
+        assert isinstance(plan, Plan)  # checked up front (as_it_goes is refused with a batch)
         binding = Binding(
             template_id=template_id,
             item_count=plan.count,
@@ -179,7 +180,9 @@ class _Worker:
         self.unresolved: dict[int, int] = {}
         #: Every item: a result known before launching (invalid) or a :class:`Launch`. Kept
         #: whole (payloads included): any item may be claimed by this worker.
-        self.units: list[LaunchResult | Launch] = list(self.plan.units())
+        plan = launcher.plan
+        assert isinstance(plan, Plan)
+        self.units: list[LaunchResult | Launch] = list(plan.units())
         self.tracker = ProgressTracker(self.plan.count)
         self._wake = anyio.Event()
 

@@ -13,6 +13,11 @@ How it keeps its promises (see :class:`~pneumatic_async.bulk.journal.JournalStor
 * **Validated.** Opening checks the identity, the row count and range, every token against the
   run id and every state; each row read is checked again. Anything off is
   :class:`~pneumatic_async.bulk.journal.JournalMismatchError` naming the file and the problem.
+* **Checked as it goes.** The journal of a run checked as it goes (``check="as_it_goes"``, item
+  count unknown) is created with no item rows; an item's row is inserted by its first update
+  with the item's fingerprint, and an update carrying another fingerprint is refused. Its
+  tokens have a fixed index width (:data:`~pneumatic_async.bulk.journal.AS_IT_GOES_INDEX_WIDTH`,
+  recorded in the file). Files of either kind are only resumed by a run of the same kind.
 
 :class:`Journal` is the synchronous layer (one thread at a time); :class:`SqliteJournalStore`
 runs it in worker threads for the runner.
@@ -20,12 +25,12 @@ runs it in worker threads for the runner.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any, Final
+from typing import Any
 
 import anyio
 import anyio.to_thread
@@ -35,33 +40,34 @@ from pneumatic_async.bulk.journal import (
     ItemState,
     JournalEntry,
     JournalError,
-    JournalLockedError,
     JournalMismatchError,
     JournalUpdate,
 )
-from pneumatic_async.bulk.tokens import index_width, is_run_id, make_token, new_run_id
+from pneumatic_async.bulk.sqlite_file import (
+    FORMAT,
+    FP_LENGTH,
+    STATES,
+    check_file,
+    create_file,
+    fsync,
+    lock_file,
+)
+from pneumatic_async.bulk.tokens import index_width, make_token
 
 __all__ = ["FORMAT", "Journal", "SqliteJournalStore"]
 
-#: The journal format name stored in the file.
-FORMAT: Final = "pneumatic-async-bulk/1"
 #: Rows read per query when streaming the recorded items.
 READ_CHUNK = 2000
 
-_SCHEMA = (
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE items ("
-    " idx INTEGER PRIMARY KEY,"
-    " token TEXT NOT NULL UNIQUE,"
-    " state TEXT NOT NULL DEFAULT 'pending',"
-    " attempts INTEGER NOT NULL DEFAULT 0,"
-    " workflow_id INTEGER,"
-    " error TEXT,"
-    " updated_at REAL)",
-    "CREATE INDEX items_recorded ON items (idx) WHERE state != 'pending'",
-)
-_STATES = frozenset(state.value for state in ItemState)
 _COLUMNS = "idx, token, state, attempts, workflow_id, error"
+#: An update of a journal checked as it goes: insert the row, or update it if its fingerprint
+#: is the same (parameters: idx, token, state, attempts, workflow_id, error, now, fp).
+_UPSERT = (
+    "INSERT INTO items (idx, token, state, attempts, workflow_id, error, updated_at, fp) "
+    "VALUES (?1, ?2, ?3, COALESCE(?4, 0), ?5, ?6, ?7, ?8) "
+    "ON CONFLICT (idx) DO UPDATE SET state = ?3, attempts = COALESCE(?4, attempts), "
+    "workflow_id = ?5, error = ?6, updated_at = ?7 WHERE fp IS ?8"
+)
 
 
 class Journal:
@@ -71,15 +77,25 @@ class Journal:
     """
 
     def __init__(
-        self, path: str, conn: sqlite3.Connection, run_id: str, count: int, *, resumed: bool
+        self,
+        path: str,
+        conn: sqlite3.Connection,
+        run_id: str,
+        count: int | None,
+        *,
+        resumed: bool,
+        width: int | None = None,
     ) -> None:
         self.path = path
         self.run_id = run_id
         #: True when the file existed (this run continues an earlier one).
         self.resumed = resumed
         self._conn = conn
+        #: ``None``: a journal of a run checked as it goes (rows added by their first update).
         self._count = count
-        self._width = index_width(count)
+        self._width = width if width is not None else index_width(count or 0)
+        self._columns = _COLUMNS + (", fp" if count is None else "")
+        self._lock = threading.Lock()  # reads and writes may come from different threads
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -95,10 +111,10 @@ class Journal:
         if not os.path.exists(fspath):
             if not create:
                 raise FileNotFoundError(fspath)
-            _create_file(fspath, binding)
+            create_file(fspath, binding)
             journal = cls._open_existing(fspath, binding)
             journal.resumed = False
-            _fsync(os.path.dirname(os.path.abspath(fspath)))  # the link itself is durable
+            fsync(os.path.dirname(os.path.abspath(fspath)))  # the link itself is durable
             return journal
         return cls._open_existing(fspath, binding)
 
@@ -116,9 +132,9 @@ class Journal:
         except sqlite3.Error as exc:
             raise JournalError(f"cannot open the journal {path!r}: {exc}") from exc
         try:
-            _lock(conn, path)
+            lock_file(conn, path)
             try:
-                run_id = _check(path, conn, binding)
+                run_id, width = check_file(path, conn, binding)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -127,19 +143,19 @@ class Journal:
         except BaseException:
             conn.close()
             raise
-        return cls(path, conn, run_id, binding.item_count, resumed=True)
+        return cls(path, conn, run_id, binding.item_count, resumed=True, width=width)
 
     # -- reading and writing ------------------------------------------------------------------
 
     def entries(self) -> list[JournalEntry]:
         """Every item's recorded token and state, in index order (validated)."""
-        return list(self._read("SELECT " + _COLUMNS + " FROM items ORDER BY idx", ()))
+        return list(self._read("SELECT " + self._columns + " FROM items ORDER BY idx", ()))
 
     def recorded(self, after: int = -1, limit: int = READ_CHUNK) -> list[JournalEntry]:
         """Up to ``limit`` items not ``pending`` with an index above ``after``, in index order."""
         return list(
             self._read(
-                "SELECT " + _COLUMNS + " FROM items WHERE state != 'pending' AND idx > ? "
+                "SELECT " + self._columns + " FROM items WHERE state != 'pending' AND idx > ? "
                 "ORDER BY idx LIMIT ?",
                 (after, limit),
             )
@@ -147,21 +163,24 @@ class Journal:
 
     def _read(self, sql: str, params: tuple[Any, ...]) -> Iterator[JournalEntry]:
         try:
-            rows = self._conn.execute(sql, params).fetchall()
+            with self._lock:
+                rows = self._conn.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
             raise JournalMismatchError(f"cannot read the journal {self.path!r}: {exc}") from exc
         for row in rows:
             yield self._entry(row)
 
     def _entry(self, row: tuple[Any, ...]) -> JournalEntry:
-        idx, token, state, attempts, workflow_id, error = row
+        idx, token, state, attempts, workflow_id, error = row[:6]
+        fp = row[6] if len(row) > 6 else None
+        count = self._count
         problem = None
-        if not isinstance(idx, int) or not 0 <= idx < self._count:
-            problem = f"item index {idx!r} is outside 0..{self._count - 1}"
+        if not isinstance(idx, int) or idx < 0 or (count is not None and idx >= count):
+            problem = f"item index {idx!r} is outside 0..{'' if count is None else count - 1}"
         elif token != make_token(self.run_id, idx, self._width):
             problem = f"item {idx} has the token {token!r}, not this run's"
-        elif state not in _STATES:
-            problem = f"item {idx} has the state {state!r} (expected one of {sorted(_STATES)})"
+        elif state not in STATES:
+            problem = f"item {idx} has the state {state!r} (expected one of {sorted(STATES)})"
         elif not isinstance(attempts, int) or attempts < 0:
             problem = f"item {idx} has {attempts!r} attempts"
         elif state == ItemState.LAUNCHED and not (isinstance(workflow_id, int) and workflow_id > 0):
@@ -170,6 +189,8 @@ class Journal:
             problem = f"item {idx} has the workflow id {workflow_id!r}"
         elif error is not None and not isinstance(error, str):
             problem = f"item {idx} has the error {error!r}"
+        elif count is None and not (isinstance(fp, str) and len(fp) == FP_LENGTH):
+            problem = f"item {idx} has the fingerprint {fp!r}"
         if problem is not None:
             raise JournalMismatchError(f"the journal {self.path!r} is damaged: {problem}")
         return JournalEntry(
@@ -179,6 +200,7 @@ class Journal:
             attempts=attempts,
             workflow_id=workflow_id,
             error=error,
+            fingerprint=fp,
         )
 
     def write(self, updates: Sequence[JournalUpdate]) -> None:
@@ -191,29 +213,55 @@ class Journal:
             return
         now = time.time()
         conn = self._conn
+        as_it_goes = self._count is None
+        if as_it_goes:
+            for u in updates:
+                if not (isinstance(u.fingerprint, str) and len(u.fingerprint) == FP_LENGTH):
+                    raise ValueError(f"item {u.index}: an update needs the item's fingerprint")
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = conn.executemany(
-                    "UPDATE items SET state = ?, attempts = COALESCE(?, attempts), "
-                    "workflow_id = ?, error = ?, updated_at = ? WHERE idx = ?",
-                    [
-                        (u.state.value, u.attempts, u.workflow_id, u.error, now, u.index)
-                        for u in updates
-                    ],
-                )
-                if cursor.rowcount != len(updates):
-                    raise JournalMismatchError(
-                        f"the journal {self.path!r} is damaged: {len(updates) - cursor.rowcount} "
-                        "of the items being recorded have no row"
-                    )
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+            with self._lock:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    if as_it_goes:
+                        cursor = conn.executemany(_UPSERT, self._upserts(updates, now))
+                        what = "were recorded with another item's fingerprint"
+                    else:
+                        cursor = conn.executemany(
+                            "UPDATE items SET state = ?, attempts = COALESCE(?, attempts), "
+                            "workflow_id = ?, error = ?, updated_at = ? WHERE idx = ?",
+                            [
+                                (u.state.value, u.attempts, u.workflow_id, u.error, now, u.index)
+                                for u in updates
+                            ],
+                        )
+                        what = "have no row"
+                    if cursor.rowcount != len(updates):
+                        raise JournalMismatchError(
+                            f"the journal {self.path!r} is damaged: "
+                            f"{len(updates) - cursor.rowcount} of the items being recorded {what}"
+                        )
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
         except sqlite3.Error as exc:
             raise JournalError(f"cannot write to the journal {self.path!r}: {exc}") from exc
+
+    def _upserts(self, updates: Sequence[JournalUpdate], now: float) -> list[tuple[Any, ...]]:
+        return [
+            (
+                u.index,
+                make_token(self.run_id, u.index, self._width),
+                u.state.value,
+                u.attempts,
+                u.workflow_id,
+                u.error,
+                now,
+                u.fingerprint,
+            )
+            for u in updates
+        ]
 
     def close(self) -> None:
         """Close the file (and release its lock)."""
@@ -280,142 +328,3 @@ class SqliteJournalStore:
         journal, self._journal = self._journal, None
         if journal is not None:
             await anyio.to_thread.run_sync(journal.close)
-
-
-# -- helpers ----------------------------------------------------------------------------------
-
-
-def _lock(conn: sqlite3.Connection, path: str) -> None:
-    """Set the durable modes and take the exclusive lock (a write transaction stays open)."""
-    try:
-        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
-        conn.execute("PRAGMA journal_mode=WAL")
-        # FULL: a commit is on disk before the launch it announces is sent.
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise JournalLockedError(
-                f"the journal {path!r} is in use by another run; wait for it to end"
-            ) from exc
-        raise JournalMismatchError(f"{path!r} is not a bulk-launch journal: {exc}") from exc
-    except sqlite3.DatabaseError as exc:
-        raise JournalMismatchError(f"{path!r} is not a bulk-launch journal: {exc}") from exc
-
-
-def _check(path: str, conn: sqlite3.Connection, binding: Binding) -> str:
-    """Validate an existing journal against ``binding``; return its run id."""
-    try:
-        rows = conn.execute("SELECT key, value FROM meta").fetchall()
-    except sqlite3.DatabaseError as exc:
-        raise JournalMismatchError(f"{path!r} is not a bulk-launch journal: {exc}") from exc
-    meta = {str(key): value for key, value in rows}
-    if meta.get("format") != FORMAT or not is_run_id(str(meta.get("run_id", ""))):
-        raise JournalMismatchError(
-            f"{path!r} is not a bulk-launch journal of this SDK version "
-            f"(format {meta.get('format')!r}, expected {FORMAT!r})"
-        )
-    diffs = [
-        f"{key} {meta.get(key)!r} (this run: {value!r})"
-        for key, value in binding.as_meta().items()
-        if meta.get(key) != value
-    ]
-    if diffs:
-        raise JournalMismatchError(
-            f"the journal {path!r} belongs to another run: " + "; ".join(diffs) + ". Resume "
-            "with the same template, items (same order) and token_field, or use a new journal "
-            "path for a new run."
-        )
-    run_id = str(meta["run_id"])
-    count = binding.item_count
-    try:
-        rows_count, low, high = conn.execute(
-            "SELECT count(*), min(idx), max(idx) FROM items"
-        ).fetchone()
-        bad_tokens = conn.execute(
-            "SELECT count(*) FROM items WHERE token IS NOT ? || printf('%0*d', ?, idx)",
-            (run_id, index_width(count)),
-        ).fetchone()[0]
-        bad_states = conn.execute(
-            "SELECT count(*) FROM items WHERE state NOT IN (" + ",".join("?" * len(_STATES)) + ")",
-            sorted(_STATES),
-        ).fetchone()[0]
-    except sqlite3.DatabaseError as exc:
-        raise JournalMismatchError(f"the journal {path!r} is damaged: {exc}") from exc
-    if rows_count != count or (count and (low, high) != (0, count - 1)):
-        raise JournalMismatchError(
-            f"the journal {path!r} is damaged: it has {rows_count} item rows (indexes "
-            f"{low}..{high}) for a run of {count} items; rows were deleted or added"
-        )
-    if bad_tokens:
-        raise JournalMismatchError(
-            f"the journal {path!r} is damaged: {bad_tokens} item rows carry a token that is not "
-            "this run's"
-        )
-    if bad_states:
-        raise JournalMismatchError(
-            f"the journal {path!r} is damaged: {bad_states} item rows have a state outside "
-            f"{sorted(_STATES)}"
-        )
-    return run_id
-
-
-def _create_file(path: str, binding: Binding) -> None:
-    """Write a complete journal to a temporary file and link it into place atomically.
-
-    The identity and every item go in one transaction, and the file appears at ``path`` only
-    once it is complete and synced. If another run created ``path`` meanwhile, that run is about
-    to open it: :class:`JournalLockedError`.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    temporary = os.path.join(
-        directory, f".{os.path.basename(path)}.{os.getpid()}.{new_run_id()}.tmp"
-    )
-    try:
-        conn = sqlite3.connect(temporary, isolation_level=None)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("BEGIN IMMEDIATE")
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            run_id = new_run_id()
-            meta = {"format": FORMAT, "run_id": run_id, "created_at": repr(time.time())}
-            meta.update(binding.as_meta())
-            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
-            width = index_width(binding.item_count)
-            conn.executemany(
-                "INSERT INTO items (idx, token) VALUES (?, ?)",
-                ((index, make_token(run_id, index, width)) for index in range(binding.item_count)),
-            )
-            conn.execute("COMMIT")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            conn.close()
-        _fsync(temporary)
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            raise JournalLockedError(
-                f"the journal {path!r} was just created by another run; wait for it to end"
-            ) from None
-    except sqlite3.Error as exc:
-        raise JournalError(f"cannot create the journal {path!r}: {exc}") from exc
-    finally:
-        for leftover in (temporary, temporary + "-wal", temporary + "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(leftover)
-
-
-def _fsync(path: str) -> None:
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if os.path.isdir(path) else os.O_RDONLY
-    try:
-        fd = os.open(path, flags)
-    except OSError:  # pragma: no cover - platforms without directory handles
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover - file systems without fsync on directories
-        pass
-    finally:
-        os.close(fd)

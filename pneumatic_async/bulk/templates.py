@@ -13,7 +13,7 @@ from typing import Any
 
 from pneumatic_async.bulk.items import LaunchItem
 from pneumatic_async.bulk.journal import JournalStore
-from pneumatic_async.bulk.options import DEFAULT_OUTAGE_TIMEOUT
+from pneumatic_async.bulk.options import DEFAULT_OUTAGE_TIMEOUT, CheckMode
 from pneumatic_async.bulk.results import LaunchResult, Progress
 from pneumatic_async.bulk.runner import run_many, stream_run
 from pneumatic_async.bulk.shared_batch import SharedBatch
@@ -42,6 +42,7 @@ class Templates(_Templates):
         lookup_delay: float | None = None,
         outage_timeout: float = DEFAULT_OUTAGE_TIMEOUT,
         keep_workflows: bool = False,
+        check: CheckMode = "upfront",
     ) -> builtins.list[LaunchResult]:
         """Launch one workflow per item, each exactly once; results in input order.
 
@@ -54,7 +55,9 @@ class Templates(_Templates):
         ``journal`` (a SQLite file) makes the run resumable; a
         :class:`~pneumatic_async.bulk.SharedBatch` lets several worker processes run one batch
         together (``docs/exactly-once.md``); ``on_progress`` receives
-        :class:`~pneumatic_async.bulk.Progress`. See :mod:`pneumatic_async.bulk`.
+        :class:`~pneumatic_async.bulk.Progress`. ``check="as_it_goes"`` reads the items once and
+        checks each when its turn comes (bounded memory for any iterator; invalid items get
+        ``invalid`` results instead of refusing the batch). See :mod:`pneumatic_async.bulk`.
         """
         return await run_many(
             self._client,  # type: ignore[arg-type]
@@ -70,6 +73,7 @@ class Templates(_Templates):
             lookup_delay=lookup_delay,
             outage_timeout=outage_timeout,
             keep_workflows=keep_workflows,
+            check=check,
         )
 
     def stream_run(
@@ -87,11 +91,13 @@ class Templates(_Templates):
         lookup_delay: float | None = None,
         outage_timeout: float = DEFAULT_OUTAGE_TIMEOUT,
         keep_workflows: bool = False,
+        check: CheckMode = "upfront",
     ) -> AsyncGenerator[LaunchResult, None]:
         """Like :meth:`run_many`, yielding results as they complete.
 
         Use ``async with contextlib.aclosing(client.templates.stream_run(...)) as results:`` so
-        that leaving the loop early cancels the launches still in flight cleanly.
+        that leaving the loop early cancels the launches still in flight cleanly. With
+        ``check="as_it_goes"`` a generator of any length runs in bounded memory.
         """
         return stream_run(
             self._client,  # type: ignore[arg-type]
@@ -107,4 +113,5 @@ class Templates(_Templates):
             lookup_delay=lookup_delay,
             outage_timeout=outage_timeout,
             keep_workflows=keep_workflows,
+            check=check,
         )

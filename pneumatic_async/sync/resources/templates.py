@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from functools import partial
 from os import PathLike
-from typing import Any
+from typing import Any, Literal
 
 from pneumatic_async import NOT_GIVEN
 from pneumatic_async._types import NotGiven
@@ -213,6 +213,7 @@ class Templates(SyncResource[_AsyncTemplates]):
         lookup_delay: float | None = None,
         outage_timeout: float = 300.0,
         keep_workflows: bool = False,
+        check: Literal["upfront", "as_it_goes"] = "upfront",
     ) -> builtins.list[LaunchResult]:
         """Launch one workflow per item, each exactly once; results in input order.
 
@@ -225,7 +226,9 @@ class Templates(SyncResource[_AsyncTemplates]):
         ``journal`` (a SQLite file) makes the run resumable; a
         :class:`~pneumatic_async.bulk.SharedBatch` lets several worker processes run one batch
         together (``docs/exactly-once.md``); ``on_progress`` receives
-        :class:`~pneumatic_async.bulk.Progress`. See :mod:`pneumatic_async.bulk`.
+        :class:`~pneumatic_async.bulk.Progress`. ``check="as_it_goes"`` reads the items once and
+        checks each when its turn comes (bounded memory for any iterator; invalid items get
+        ``invalid`` results instead of refusing the batch). See :mod:`pneumatic_async.bulk`.
         """
         return self._runner.call(
             partial(
@@ -242,6 +245,7 @@ class Templates(SyncResource[_AsyncTemplates]):
                 lookup_delay=lookup_delay,
                 outage_timeout=outage_timeout,
                 keep_workflows=keep_workflows,
+                check=check,
             )
         )
 
@@ -260,11 +264,13 @@ class Templates(SyncResource[_AsyncTemplates]):
         lookup_delay: float | None = None,
         outage_timeout: float = 300.0,
         keep_workflows: bool = False,
+        check: Literal["upfront", "as_it_goes"] = "upfront",
     ) -> SyncStream[LaunchResult]:
         """Like :meth:`run_many`, yielding results as they complete.
 
         Use ``async with contextlib.aclosing(client.templates.stream_run(...)) as results:`` so
-        that leaving the loop early cancels the launches still in flight cleanly.
+        that leaving the loop early cancels the launches still in flight cleanly. With
+        ``check="as_it_goes"`` a generator of any length runs in bounded memory.
         """
         return self._stream(
             partial(
@@ -281,5 +287,6 @@ class Templates(SyncResource[_AsyncTemplates]):
                 lookup_delay=lookup_delay,
                 outage_timeout=outage_timeout,
                 keep_workflows=keep_workflows,
+                check=check,
             )
         )
