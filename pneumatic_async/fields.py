@@ -6,7 +6,7 @@ kickoff); pure.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FieldSpec",
+    "SpecIndex",
     "find_spec",
     "specs_from_list_item",
     "specs_from_task",
@@ -51,6 +52,41 @@ class FieldSpec:
     @choice_values.default
     def _choice_values(self) -> tuple[str, ...]:
         return tuple(selection.value for selection in self.selections)
+
+
+class SpecIndex:
+    """Field specs indexed once, to check many values against them (iterates the specs).
+
+    ``client.templates`` keeps one per template, so a launch looks its fields up by api_name
+    without rebuilding the index; :func:`~pneumatic_async.values.encode_values` takes either.
+    """
+
+    __slots__ = ("by_api_name", "required", "specs", "user_fields")
+
+    def __init__(self, specs: Iterable[FieldSpec]) -> None:
+        self.specs: tuple[FieldSpec, ...] = tuple(specs)
+        #: Each spec by its api_name.
+        self.by_api_name: dict[str, FieldSpec] = {spec.api_name: spec for spec in self.specs}
+        #: The specs of the required fields.
+        self.required: tuple[FieldSpec, ...] = tuple(s for s in self.specs if s.is_required)
+        #: The api_names of the ``user`` fields.
+        self.user_fields: frozenset[str] = frozenset(
+            spec.api_name for spec in self.specs if spec.type == "user"
+        )
+
+    @classmethod
+    def of(cls, specs: Iterable[FieldSpec]) -> SpecIndex:
+        """``specs`` itself when it is an index, else a new index of it."""
+        return specs if isinstance(specs, SpecIndex) else cls(specs)
+
+    def __iter__(self) -> Iterator[FieldSpec]:
+        return iter(self.specs)
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    def __repr__(self) -> str:
+        return f"SpecIndex({[spec.api_name for spec in self.specs]!r})"
 
 
 def _field_type(value: object) -> str:

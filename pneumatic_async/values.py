@@ -57,6 +57,7 @@ from pneumatic_async._encodable import sendable, unencodable
 from pneumatic_async.errors import FieldProblem, InvalidValuesError
 from pneumatic_async.fields import (
     FieldSpec,
+    SpecIndex,
     find_spec,
     specs_from_list_item,
     specs_from_task,
@@ -71,6 +72,7 @@ __all__ = [
     "STRING_MAX_LENGTH",
     "FieldSpec",
     "Selection",
+    "SpecIndex",
     "encode_values",
     "epoch_seconds",
     "find_spec",
@@ -86,6 +88,8 @@ __all__ = [
 STRING_MAX_LENGTH: Final = 140
 
 _CHOICE_TYPES: Final = frozenset({"radio", "dropdown"})
+#: 9999-12-31T23:59:59Z in epoch seconds (the last second ``datetime`` represents).
+_YEAR_9999: Final = 253402300799
 _MAX_LISTED: Final = 10
 _MARKDOWN_LINK: Final = re.compile(r"^\[[^\]\r\n]+\]\([^)\s]+\)$")
 
@@ -106,6 +110,10 @@ def epoch_seconds(value: datetime | date | float | int) -> int | float:
     elif isinstance(value, date):
         seconds = datetime.combine(value, time(), tzinfo=UTC).timestamp()
     elif isinstance(value, int | float) and not isinstance(value, bool):
+        if 0 <= value <= _YEAR_9999:  # 1970 to 9999: representable everywhere
+            if isinstance(value, int):
+                return value
+            return int(value) if value.is_integer() else value
         seconds = float(value)
         if not math.isfinite(seconds):
             raise ValueError(f"{value!r} is not a finite number of epoch seconds")
@@ -401,8 +409,8 @@ def encode_values(
     required fields and, when ``check_required``, required fields left out. Integer user ids are
     looked up in ``user_emails`` (see :func:`user_ids_in` and ``client.users.emails_by_id``).
     """
-    spec_list = list(specs)
-    by_api_name = {spec.api_name: spec for spec in spec_list}
+    index = SpecIndex.of(specs)
+    by_api_name = index.by_api_name
     emails: Mapping[int, str] = user_emails if user_emails is not None else {}
     problems: list[FieldProblem] = []
     encoded: dict[str, Any] = {}
@@ -410,7 +418,7 @@ def encode_values(
         spec = by_api_name.get(key) if isinstance(key, str) else None
         if spec is None:
             message = (
-                _unknown_field_message(key, spec_list)
+                _unknown_field_message(key, index.specs)
                 if isinstance(key, str)
                 else f"field keys are api_name strings, got {_kind(key)}"
             )
@@ -426,8 +434,8 @@ def encode_values(
             if not_sendable is not None:
                 problems.append(FieldProblem(field=key, message=not_sendable, item=item))
     if check_required:
-        for spec in spec_list:
-            if spec.is_required and spec.api_name not in values:
+        for spec in index.required:
+            if spec.api_name not in values:
                 problems.append(
                     FieldProblem(
                         field=spec.api_name,
@@ -442,7 +450,9 @@ def encode_values(
 
 def user_ids_in(specs: Iterable[FieldSpec], values: Mapping[str, Any]) -> set[int]:
     """The integer user ids given for ``user`` fields (to resolve to emails before encoding)."""
-    user_fields = {spec.api_name for spec in specs if spec.type == "user"}
+    user_fields = SpecIndex.of(specs).user_fields
+    if not user_fields:
+        return set()
     return {
         value
         for key, value in values.items()

@@ -11,7 +11,14 @@ import pytest
 from pneumatic_async.errors import FieldProblem, InvalidValuesError
 from pneumatic_async.models.files import UploadedFile
 from pneumatic_async.models.templates import Selection
-from pneumatic_async.values import STRING_MAX_LENGTH, FieldSpec, encode_values, epoch_seconds
+from pneumatic_async.values import (
+    STRING_MAX_LENGTH,
+    FieldSpec,
+    SpecIndex,
+    encode_values,
+    epoch_seconds,
+    user_ids_in,
+)
 from pneumatic_async.values import is_valid_url as url_ok
 
 
@@ -376,3 +383,44 @@ def test_epoch_range_is_checked_in_utc_whatever_the_local_zone(
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_epoch_numbers_keep_their_type_and_value_at_the_fast_range_edges() -> None:
+    assert epoch_seconds(0) == 0
+    assert type(epoch_seconds(0.0)) is int
+    assert epoch_seconds(253402300799) == 253402300799
+    assert epoch_seconds(253402300798.5) == 253402300798.5
+    with pytest.raises(ValueError, match="out of range"):
+        epoch_seconds(253402300800)
+    with pytest.raises(ValueError, match="out of range"):
+        epoch_seconds(253402300799.9999999 + 1)
+    with pytest.raises(TypeError):
+        epoch_seconds(True)
+
+
+def test_a_spec_index_encodes_exactly_as_its_specs_do() -> None:
+    specs = [
+        FieldSpec(api_name="who", name="Who", type="user", is_required=True),
+        FieldSpec(api_name="note", name="Note", type="string", is_required=False),
+        FieldSpec(api_name="when", name="When", type="date", is_required=True),
+    ]
+    index = SpecIndex(specs)
+    assert SpecIndex.of(index) is index
+    assert list(index) == specs
+    assert len(index) == 3
+    assert index.user_fields == {"who"}
+    assert [spec.api_name for spec in index.required] == ["who", "when"]
+    values = {"who": 7, "note": "hi", "when": 60}
+    emails = {7: "a@example.com"}
+    assert encode_values(index, values, check_required=True, user_emails=emails) == encode_values(
+        specs, values, check_required=True, user_emails=emails
+    )
+    assert user_ids_in(index, values) == user_ids_in(specs, values) == {7}
+    with pytest.raises(InvalidValuesError) as info:
+        encode_values(index, {"note": "x", "nope": 1}, check_required=True)
+    assert sorted(p.field for p in info.value.problems) == ["nope", "when", "who"]
+
+
+def test_user_ids_are_not_looked_for_without_user_fields() -> None:
+    specs = [FieldSpec(api_name="n", name="N", type="number", is_required=False)]
+    assert user_ids_in(specs, {"n": 7}) == set()

@@ -35,6 +35,8 @@ __all__ = ["WRITER_STOP_TIMEOUT", "AiohttpTransport"]
 
 #: Seconds to wait for aiohttp's request-body writer to stop once the response is closed.
 WRITER_STOP_TIMEOUT = 5.0
+#: A request body larger than this may take a while to write: the answer's wait adds ``write``.
+_LARGE_BODY = 64 * 1024
 
 
 def _mapped(exc: BaseException, request: httpx.Request | None) -> BaseException:
@@ -107,7 +109,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, limits: httpx.Limits | None = None) -> None:
         self._limits = limits or httpx.Limits()
         self._session: aiohttp.ClientSession | None = None
-        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
+        self._timeouts: dict[tuple[float | bool | None, ...], aiohttp.ClientTimeout] = {}
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -169,61 +171,76 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         timeout: httpx.Timeout,
         total: float | None,
         max_bytes: int,
+        pool_wait: bool = True,
     ) -> tuple[int, Any, bytes]:
         """Send one request with a bytes body and read its answer: ``(status, headers, body)``.
 
-        The pipeline's cheap path under asyncio: no ``httpx.Request``/``Response`` objects.
-        ``total`` bounds the whole exchange, the body included (the call's remaining deadline).
-        The body is read up to ``max_bytes`` (``ResponseTooLargeError`` past it); failures are
-        the same ``httpx`` exceptions as :meth:`handle_async_request` raises.
+        The pipeline's cheap path under asyncio: no ``httpx.Request``/``Response`` objects, and
+        one timer per exchange. That timer bounds the wait for the answer by ``connect + read``
+        (plus ``write`` for a body over 64 KiB) from the start, then each pause between body
+        chunks by ``read``, and everything by ``total`` (the call's remaining deadline). aiohttp
+        itself bounds a new connection's connect (``connect``) and, when ``pool_wait`` (the pool
+        may be full), the wait for a pooled connection too (``pool + connect``). The body is read
+        up to ``max_bytes`` (``ResponseTooLargeError`` past it); failures are the same ``httpx``
+        exceptions as :meth:`handle_async_request` raises (our timer's: ``ReadTimeout``).
         """
         session = self._session
         if session is None or session.closed:
             session = self._get_session()
-        key = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+        key = (timeout.connect, timeout.pool, pool_wait)
         client_timeout = self._timeouts.get(key)
         if client_timeout is None:
             connect, pool = timeout.connect, timeout.pool
+            acquire = None if not pool_wait or connect is None or pool is None else connect + pool
             client_timeout = self._timeouts[key] = aiohttp.ClientTimeout(
-                total=None,
-                connect=None if connect is None or pool is None else connect + pool,
-                sock_connect=connect,
-                sock_read=timeout.read,
+                total=None, connect=acquire, sock_connect=connect
             )
-        if total is not None:
-            client_timeout = aiohttp.ClientTimeout(
-                total=total,
-                connect=client_timeout.connect,
-                sock_connect=client_timeout.sock_connect,
-                sock_read=client_timeout.sock_read,
-            )
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        read = timeout.read
+        deadline = None if total is None else now + total
+        when = deadline
+        if read is not None:
+            wait = read + (timeout.connect or 0.0)
+            if content is not None and len(content) > _LARGE_BODY and timeout.write is not None:
+                wait += timeout.write
+            if when is None or now + wait < when:
+                when = now + wait
         try:
-            async with session.request(
-                method,
-                url,
-                headers=headers,
-                data=content,
-                allow_redirects=False,
-                timeout=client_timeout,
-                compress=False,
-            ) as response:
-                status = response.status
-                length = response.content_length
-                if length is not None and length > max_bytes:
-                    raise ResponseTooLargeError(
-                        limit=max_bytes, method=method, path=path, status_code=status
-                    )
-                if length is not None:
-                    return status, response.headers, await response.read()
-                chunks: list[bytes] = []
-                size = 0
-                while chunk := await response.content.readany():
-                    size += len(chunk)
-                    if size > max_bytes:
+            async with asyncio.timeout_at(when) as timer:
+                async with session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    data=content,
+                    allow_redirects=False,
+                    timeout=client_timeout,
+                    compress=False,
+                ) as response:
+                    status = response.status
+                    length = response.content_length
+                    if length is not None and length > max_bytes:
                         raise ResponseTooLargeError(
                             limit=max_bytes, method=method, path=path, status_code=status
                         )
-                    chunks.append(chunk)
-                return status, response.headers, b"".join(chunks)
+                    stream = response.content
+                    if stream.is_eof() and length is not None:  # the whole body has arrived
+                        return status, response.headers, await response.read()
+                    chunks: list[bytes] = []
+                    size = 0
+                    while True:
+                        if read is not None:
+                            until = loop.time() + read
+                            timer.reschedule(until if deadline is None else min(until, deadline))
+                        chunk = await stream.readany()
+                        if not chunk:
+                            break
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise ResponseTooLargeError(
+                                limit=max_bytes, method=method, path=path, status_code=status
+                            )
+                        chunks.append(chunk)
+                    return status, response.headers, b"".join(chunks)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise _mapped(exc, None) from exc

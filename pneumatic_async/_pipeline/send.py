@@ -121,8 +121,17 @@ class Pipeline:
 
         self.http_client = http_client
         self.transport: httpx.AsyncBaseTransport | None = None
+        #: Whether an exchange may wait for a pooled connection. Not on a pool of our own: it
+        #: holds at least as many connections as the limiter lets exchanges run at once.
+        self._pool_wait = transport is not None
         if http_client is None:
-            self.transport = transport or AutoTransport(limits=DEFAULT_LIMITS)
+            self.transport = transport or AutoTransport(
+                limits=httpx.Limits(
+                    max_connections=max(DEFAULT_LIMITS.max_connections or 0, max_concurrency),
+                    max_keepalive_connections=DEFAULT_LIMITS.max_keepalive_connections,
+                    keepalive_expiry=DEFAULT_LIMITS.keepalive_expiry,
+                )
+            )
         self.limiter = Limiter(max_concurrency)
         self.pacer = pacer
         self.max_response_bytes = max_response_bytes
@@ -250,6 +259,7 @@ class Pipeline:
                     timeout=call.timeout,
                     total=remaining,
                     max_bytes=self.max_response_bytes,
+                    pool_wait=self._pool_wait,
                 )
             except httpx.TimeoutException as exc:
                 if remaining is not None and time.monotonic() - started >= remaining * 0.999:

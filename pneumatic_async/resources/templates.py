@@ -360,7 +360,7 @@ class Templates(Resource):
     ) -> dict[str, Any] | None:
         """The encoded kickoff, after checking it and the run options (every problem at once)."""
         problems = run_option_problems(name=name, is_urgent=is_urgent, due_date=due_date)
-        specs = await self.kickoff_specs(template_id)
+        specs = await self._spec_index(template_id)
         raw = dict(kickoff) if kickoff is not None else {}
         user_ids = _values.user_ids_in(specs, raw)
         emails = await Users(self._client).emails_by_id(user_ids) if user_ids else {}
@@ -387,14 +387,21 @@ class Templates(Resource):
         template changed); :meth:`update` and :meth:`delete` forget the cached entry.
         """
         template_id = object_id(template_id, "template_id")
-        key = f"{KICKOFF_SPECS_CACHE_KEY}{template_id}"
         if refresh:
-            self._client.cache.pop(key)
+            self._forget_specs(template_id)
+        return list((await self._spec_index(template_id)).specs)
 
-        async def load() -> tuple[FieldSpec, ...]:
-            return tuple(await self._fetch_specs(template_id))
+    async def _spec_index(self, template_id: int) -> _values.SpecIndex:
+        """The template's kickoff specs, indexed (cached per client; a hit awaits nothing)."""
+        key = f"{KICKOFF_SPECS_CACHE_KEY}{template_id}"
+        index: _values.SpecIndex | None = self._client.cache.get(key)
+        if index is not None:
+            return index
 
-        return list(await self._client.cache.get_or_load(key, load))
+        async def load() -> _values.SpecIndex:
+            return _values.SpecIndex(await self._fetch_specs(template_id))
+
+        return await self._client.cache.get_or_load(key, load)
 
     async def _fetch_specs(self, template_id: int) -> builtins.list[FieldSpec]:
         try:
