@@ -438,6 +438,7 @@ class BaseClient:
         offset: int = 0,
     ) -> Paginator[T]:
         """Iterate a list endpoint item by item (``async for``), a page at a time."""
+        from pneumatic_async._converter import item_decoder
 
         async def fetch(page_params: Mapping[str, Any]) -> Any:
             return await self.request("GET", path, params=page_params)
@@ -449,6 +450,7 @@ class BaseClient:
             fetch,
             path,
             decode=decode,
+            decode_item=item_decoder(cast_to, method="GET", path=path),
             params=params,
             page_size=page_size,
             max_items=max_items,

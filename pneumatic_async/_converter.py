@@ -41,7 +41,7 @@ from cattrs.gen import make_dict_unstructure_fn, override
 from pneumatic_async._fast_structure import FastStructure
 from pneumatic_async.errors import ResponseValidationError
 
-__all__ = ["converter", "structure", "unstructure"]
+__all__ = ["converter", "item_decoder", "structure", "unstructure"]
 
 T = TypeVar("T")
 
@@ -441,6 +441,36 @@ def _structure_in_place(items: list[Any], cls: Any) -> list[Any]:
         except Exception:
             items[index] = _detailed(item, elem, cls, [index])
     return items
+
+
+def item_decoder(
+    cls: type[T], *, method: str | None = None, path: str | None = None
+) -> Callable[[Any, int], T]:
+    """A decoder of one list item of type ``cls``: ``decode(item, index) -> T``.
+
+    Lists read lazily (the paginator) decode each item when it is reached. A bad item raises the
+    :class:`~pneumatic_async.errors.ResponseValidationError` :func:`structure` would raise for the
+    whole list, naming ``$[index]....`` and, when given, the request's ``method`` and ``path``.
+    """
+    many: Any = list[cls]  # type: ignore[valid-type]
+    try:
+        hook: Callable[[Any], Any] | None = _fast.hook(cls)
+    except Exception:  # a type the generator cannot handle: the detailed path for every item
+        hook = None
+
+    def decode(item: Any, index: int) -> T:
+        if hook is not None:
+            try:
+                return hook(item)  # type: ignore[no-any-return]
+            except Exception:
+                pass  # the detailed path decides, and explains
+        try:
+            return _detailed(item, cls, many, [index])  # type: ignore[no-any-return]
+        except ResponseValidationError as exc:
+            exc.method, exc.path = method, path
+            raise
+
+    return decode
 
 
 def structure(data: Any, cls: type[T], *, consume: bool = False) -> T:

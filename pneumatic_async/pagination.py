@@ -87,6 +87,12 @@ class Paginator(Generic[T], AsyncIterator[T]):
     items yielded (``None``: all); ``offset`` is where the listing starts (resume a listing
     part-way: the items before it are skipped by the server). Nothing is held open between
     pages, so leaving an ``async for`` early with ``break`` needs no cleanup.
+
+    ``decode`` turns a page's raw items into typed items (:meth:`pages`, :meth:`first_page`);
+    ``decode_item(raw, index)`` one raw item, its ``index`` in the page (default: ``decode`` of a
+    one-item list). Item by item iteration decodes each item only when it is reached, so a
+    bad item raises :class:`~pneumatic_async.errors.ResponseValidationError` at that point, after
+    the items before it were yielded; iterating on continues with the item after it.
     """
 
     def __init__(
@@ -95,6 +101,7 @@ class Paginator(Generic[T], AsyncIterator[T]):
         path: str,
         *,
         decode: Callable[[list[Any]], list[T]],
+        decode_item: Callable[[Any, int], T] | None = None,
         params: Mapping[str, Any] | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         max_items: int | None = None,
@@ -109,12 +116,13 @@ class Paginator(Generic[T], AsyncIterator[T]):
         self._fetch_page = fetch
         self._path = path
         self._decode = decode
+        self._decode_item = decode_item or (lambda item, _index: decode([item])[0])
         self._params = {k: v for k, v in (params or {}).items() if v is not None}
         self._page_size = page_size
         self._max_items = max_items
         self._start = offset
-        # iteration state
-        self._buffer: list[T] = []
+        # iteration state: the current page's raw items, each replaced by None once decoded
+        self._buffer: list[Any] = []
         self._index = 0
         self._offset = offset
         self._yielded = 0
@@ -135,10 +143,12 @@ class Paginator(Generic[T], AsyncIterator[T]):
         """The filters sent with every page (without ``limit``/``offset``)."""
         return dict(self._params)
 
-    async def _fetch(self, offset: int, limit: int) -> Page[T]:
+    async def _fetch_raw(self, offset: int, limit: int) -> RawPage:
         params = {**self._params, "limit": limit, "offset": offset}
-        body = await self._fetch_page(params)
-        raw = parse_page(body, path=self._path)
+        return parse_page(await self._fetch_page(params), path=self._path)
+
+    async def _fetch(self, offset: int, limit: int) -> Page[T]:
+        raw = await self._fetch_raw(offset, limit)
         return Page(
             items=self._decode(raw.items),
             count=raw.count,
@@ -200,14 +210,20 @@ class Paginator(Generic[T], AsyncIterator[T]):
             if self._exhausted:
                 raise StopAsyncIteration
             limit = self._page_size if remaining is None else min(self._page_size, remaining)
-            page = await self._fetch(self._offset, max(1, limit))
-            self._buffer, self._index = page.items, 0
-            self._offset += len(page.items)
-            self._exhausted = not page.has_next
+            raw = await self._fetch_raw(self._offset, max(1, limit))
+            self._buffer, self._index = raw.items, 0
+            self._offset += len(raw.items)
+            self._exhausted = not raw.has_next
             if not self._buffer:
                 self._exhausted = True
                 raise StopAsyncIteration
-        item = self._buffer[self._index]
-        self._index += 1
+        # Decoded when reached: the raw item is dropped from the page now, and the decoded one
+        # lives only as long as the caller keeps it. A bad item raises here, after the items
+        # before it were yielded; iterating on continues with the item after it.
+        index, buffer = self._index, self._buffer
+        raw_item = buffer[index]
+        buffer[index] = None
+        self._index = index + 1
+        item = self._decode_item(raw_item, index)
         self._yielded += 1
         return item
