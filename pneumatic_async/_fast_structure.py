@@ -4,6 +4,9 @@ The converter (:mod:`pneumatic_async._converter`) decodes every body with these 
 falls back to cattrs' detailed hooks when one of them rejects the body. Each function is
 generated once per class, as source code compiled with :func:`exec`, and
 
+* decodes the classes nested in it inline (one function per class tree: no call per nested
+  object, a plain loop per list of objects);
+
 * checks scalars inline (``v.__class__ is str``; ``v is True or v is False``): no hook call per
   ``str``/``int``/``bool``/optional scalar;
 * turns ``*_tsp`` epoch seconds into UTC datetimes with one ``datetime.fromtimestamp`` call;
@@ -17,7 +20,9 @@ A generated function accepts exactly what the detailed path accepts or less, nev
 rejects a value it raises (any exception), and :func:`~pneumatic_async._converter.structure` then
 re-runs cattrs' detailed path, which either decodes what the fast path was too strict for (an enum
 member given instead of its value, a ``Mapping`` that is not a ``dict``) or names the bad field.
-Unknown keys are ignored (only known keys are read).
+Unknown keys are ignored (only known keys are read). Keys are read with subscripts; a key with a
+default first seen absent is read with ``d.get`` from then on: every function holding that class's
+code is compiled again and its code object swapped in place, so callers keep the same function.
 """
 
 from __future__ import annotations
@@ -125,11 +130,19 @@ def _builder(cls: type) -> type | None:
     return twin
 
 
+#: How deep nested classes are written into their parent's function (deeper: a call).
+_INLINE_DEPTH = 8
+
+
 class FastStructure:
     """Generates and caches the fast structure function of each type.
 
     ``fallback(tp)`` returns the detailed converter's hook for a type the generator does not
     handle itself; the generated code calls it as ``hook(value, tp)``.
+
+    A class's function decodes its nested classes inline (no call per nested object, a plain
+    loop per list of objects) down to ``_INLINE_DEPTH`` levels; a class that contains itself is
+    called, not inlined, where it recurs.
     """
 
     def __init__(self, fallback: Callable[[Any], Callable[[Any, Any], Any]]) -> None:
@@ -153,6 +166,10 @@ class FastStructure:
         #: absent from a body (read with ``d.get``; every other key with a subscript).
         self._twins: dict[type, type | None] = {}
         self._absent: dict[type, set[str]] = {}
+        self._bound: dict[tuple[str, type], str] = {}
+        #: Per generated function (by name): its class, and every class whose code it holds.
+        self._roots: dict[str, type] = {}
+        self._holds: dict[str, set[type]] = {}
         self._namespace["_relearn"] = self._relearn
 
     def hook(self, tp: Any) -> Hook:
@@ -174,25 +191,42 @@ class FastStructure:
         self._namespace[name] = value
         return name
 
+    def _bind_once(self, prefix: str, cls: type) -> str:
+        name = self._bound.get((prefix, cls))
+        if name is None:
+            value = cls if prefix == "cls" else self._twins[cls]
+            name = self._bound[prefix, cls] = self._bind(prefix, value)
+        return name
+
+    def _fresh(self) -> int:
+        self._counter += 1
+        return self._counter
+
     def _class_function(self, cls: type) -> str:
-        """The namespace name of ``cls``'s generated function (generating it, and every class it
-        refers to, on first use; the name exists before the body so cycles work)."""
+        """The namespace name of ``cls``'s generated function (generated on first use; the name
+        exists before the body so classes that contain themselves work)."""
         name = self._names.get(cls)
         if name is None:
-            self._counter += 1
-            name = f"s_{cls.__name__}_{self._counter}"
+            name = f"s_{cls.__name__}_{self._fresh()}"
             self._names[cls] = name
-            source = self._class_source(cls, name)
-            exec(compile(source, f"<structure {cls.__qualname__}>", "exec"), self._namespace)
-            self._namespace[name].__absent__ = frozenset(self._absent[cls])
+            self._roots[name] = cls
+            exec(self._compile(name), self._namespace)
         return name
+
+    def _compile(self, name: str) -> Any:
+        cls = self._roots[name]
+        self._holds[name] = set()
+        lines = [f"def {name}(d):"]
+        lines += ["    " + line for line in self._object(cls, "d", "o", name, (cls,))]
+        lines.append("    return o")
+        return compile("\n".join(lines) + "\n", f"<structure {cls.__qualname__}>", "exec")
 
     def _element(self, tp: Any) -> Hook:
         """A one-argument function for a non-attribute value of type ``tp``."""
         if isinstance(tp, type) and attrs.has(tp):
             return typing.cast(Hook, self._namespace[self._class_function(tp)])
         lines = ["def _elem(v):"]
-        lines += ["    " + line for line in self._convert(tp, "v")]
+        lines += ["    " + line for line in self._convert(tp, "v", None, ())]
         lines.append("    return v")
         namespace = self._namespace
         local: dict[str, Any] = {}
@@ -200,9 +234,20 @@ class FastStructure:
         return typing.cast(Hook, local["_elem"])
 
     # ----------------------------------------------------------------------------------------
-    # Code generation: statements that check ``v`` and replace it with its structured value
+    # Code generation: statements that check ``v`` and replace it with its structured value.
+    # ``owner`` is the function being written (None: nested classes are called, not inlined),
+    # ``stack`` the classes being written around this value.
 
-    def _convert(self, tp: Any, v: str) -> list[str]:
+    @staticmethod
+    def _inlines(cls: type, owner: str | None, stack: tuple[type, ...]) -> bool:
+        return owner is not None and cls not in stack and len(stack) < _INLINE_DEPTH
+
+    def _nested(self, cls: type, v: str, owner: str | None, stack: tuple[type, ...]) -> list[str]:
+        if owner is None or not self._inlines(cls, owner, stack):
+            return [f"{v} = {self._class_function(cls)}({v})"]
+        return self._object(cls, v, v, owner, (*stack, cls))
+
+    def _convert(self, tp: Any, v: str, owner: str | None, stack: tuple[type, ...]) -> list[str]:
         if tp is Any or tp is object:
             return []
         check = _SCALAR_CHECKS.get(tp)
@@ -220,7 +265,7 @@ class FastStructure:
                 "else: raise _Reject",
             ]
         if isinstance(tp, type) and attrs.has(tp):
-            return [f"{v} = {self._class_function(tp)}({v})"]
+            return self._nested(tp, v, owner, stack)
         split = _enum_union(tp)
         if split is not None:
             enum_cls, base, optional = split
@@ -235,7 +280,7 @@ class FastStructure:
             return out
         inner = _optional_inner(tp)
         if inner is not _MISSING:
-            body = self._convert(inner, v)
+            body = self._convert(inner, v, owner, stack)
             if not body:
                 return []
             return [f"if {v} is not None:", *("    " + line for line in body)]
@@ -243,7 +288,7 @@ class FastStructure:
             table = self._bind("table", {member.value: member for member in tp})
             return [f"{v} = {table}[{v}]"]
         if tp is list or get_origin(tp) is list:
-            return self._list(tp, v)
+            return self._list(tp, v, owner, stack)
         if tp is dict or get_origin(tp) is dict:
             args = get_args(tp)
             if not args or (args[0] is str and args[1] is Any):
@@ -253,7 +298,7 @@ class FastStructure:
         target = self._bind("type", tp)
         return [f"{v} = {hook}({v}, {target})"]
 
-    def _list(self, tp: Any, v: str) -> list[str]:
+    def _list(self, tp: Any, v: str, owner: str | None, stack: tuple[type, ...]) -> list[str]:
         args = get_args(tp)
         elem = args[0] if args else Any
         head = [f"if {v}.__class__ is not list: raise _Reject"]
@@ -268,6 +313,19 @@ class FastStructure:
                 f"{v} = _list({v})",
             ]
         if isinstance(elem, type) and attrs.has(elem):
+            if owner is not None and self._inlines(elem, owner, stack):  # a plain loop
+                item, out = f"e{self._fresh()}", f"_out{self._fresh()}"
+                body = self._object(elem, item, item, owner, (*stack, elem))
+                return [
+                    *head,
+                    f"if {v}:",
+                    f"    {out} = []",
+                    f"    for {item} in {v}:",
+                    *("        " + line for line in body),
+                    f"        {out}.append({item})",
+                    f"    {v} = {out}",
+                    f"else: {v} = []",
+                ]
             fn = self._class_function(elem)
         else:
             fn = self._bind("elem", self._element(elem))
@@ -281,26 +339,29 @@ class FastStructure:
             return repr(default)
         return self._bind("default", default)
 
-    def _field_code(self, field: Any, var: str, tolerant: bool) -> tuple[str, list[str]]:
-        """How to read ``field``'s key from ``d`` into ``var``, and how to check and convert it.
+    def _field_code(
+        self, field: Any, src: str, var: str, tolerant: bool, owner: str, stack: tuple[type, ...]
+    ) -> tuple[str, list[str]]:
+        """How to read ``field``'s key from the dict ``src`` into ``var``, and how to check and
+        convert it.
 
         The key is read with a subscript (the cheapest read) unless ``tolerant``: then with
         ``d.get`` and the field's default when it is absent.
         """
         key, default, tp = field.name, field.default, field.type
-        body = self._convert(tp, var)
+        body = self._convert(tp, var, owner, stack)
         if default is attrs.NOTHING or not tolerant:
-            return f"{var} = d[{key!r}]", body
+            return f"{var} = {src}[{key!r}]", body
         if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
             factory = default.factory
             make = "[]" if factory is list else "{}" if factory is dict else None
             make = make or f"{self._bind('factory', factory)}()"
-            return f"{var} = d.get({key!r}, _MISSING)", [
+            return f"{var} = {src}.get({key!r}, _MISSING)", [
                 f"if {var} is _MISSING: {var} = {make}",
                 *(["else:", *("    " + line for line in body)] if body else []),
             ]
         code = self._default_code(default)
-        get = f"{var} = d.get({key!r})" if default is None else f"{var} = d.get({key!r}, {code})"
+        get = f"{var} = {src}.get({key!r}" + (")" if default is None else f", {code})")
         inner = _optional_inner(tp)
         check = _SCALAR_CHECKS.get(tp if inner is _MISSING else inner)
         if check is not None and (inner is not _MISSING or default.__class__ is tp):
@@ -312,58 +373,64 @@ class FastStructure:
         # Convert only what was sent: the default is already the field's value.
         return get, [f"if {var} is not {code}:", *("    " + line for line in body)]
 
-    def _class_source(self, cls: type, name: str) -> str:
+    def _object(
+        self, cls: type, src: str, dst: str, owner: str, stack: tuple[type, ...]
+    ) -> list[str]:
+        """Statements decoding the dict in ``src`` into a ``cls`` instance in ``dst``.
+
+        A key read with a subscript and found absent hands the dict to :meth:`_relearn`.
+        """
         attrs.resolve_types(cls)
         if cls not in self._twins:
             self._twins[cls] = _builder(cls)
-        twin = self._twins[cls]
+        self._holds[owner].add(cls)
         absent = self._absent.setdefault(cls, set())
-        cls_name = self._bind("cls", cls)
+        cls_name = self._bind_once("cls", cls)
+        n = self._fresh()
         reads: list[str] = []
         checks: list[str] = []
         kwargs: list[str] = []
         stores: list[str] = []
         for index, field in enumerate(attrs.fields(cls)):
-            var = f"v{index}"
-            read, check = self._field_code(field, var, field.name in absent)
-            reads.append(f"        {read}")
-            checks += ["    " + line for line in check]
+            var = f"v{n}_{index}"
+            read, check = self._field_code(field, src, var, field.name in absent, owner, stack)
+            reads.append("    " + read)
+            checks += check
             kwargs.append(f"{field.alias}={var}")
-            stores.append(f"    o.{field.name} = {var}")
-        lines = [
-            f"def {name}(d):",
-            "    if d.__class__ is not dict: raise _Reject",
-            "    try:",
-            *reads,
-            "    except KeyError:",
-            f"        return _relearn({cls_name}, d)",
-            *checks,
-        ]
-        if twin is not None:
-            lines.append(f"    o = _new({self._bind('twin', twin)})")
-            lines += stores
-            lines.append(f"    o.__class__ = {cls_name}")
-            lines.append("    return o")
+            stores.append(f"{dst}.{field.name} = {var}")
+        if self._twins[cls] is not None:
+            build = [
+                f"{dst} = _new({self._bind_once('twin', cls)})",
+                *stores,
+                f"{dst}.__class__ = {cls_name}",
+            ]
         else:
-            lines.append(f"    return {cls_name}({', '.join(kwargs)})")
-        return "\n".join(lines) + "\n"
+            build = [f"{dst} = {cls_name}({', '.join(kwargs)})"]
+        return [
+            f"if {src}.__class__ is not dict: raise _Reject",
+            "try:",
+            *reads,
+            "except KeyError:",
+            f"    {dst} = _relearn({cls_name}, {src})",
+            "else:",
+            *("    " + line for line in [*checks, *build]),
+        ]
 
     def _relearn(self, cls: type, data: dict[str, Any]) -> Any:
-        """A key ``cls``'s function reads with a subscript is absent from ``data``: a required
-        key rejects the body; a key with a default is read with ``d.get`` from now on (the
-        function is generated again) and ``data`` is decoded by the new function."""
+        """A key ``cls``'s code reads with a subscript is absent from ``data``: a required key
+        rejects the body; a key with a default is read with ``d.get`` from now on (every function
+        holding ``cls``'s code is compiled again, in place) and ``data`` is decoded anew."""
         fields = attrs.fields(cls)
         if any(f.default is attrs.NOTHING and f.name not in data for f in fields):
             raise _Reject
         absent = self._absent[cls]
+        before = len(absent)
         absent.update(f.name for f in fields if f.name not in data)
-        name = self._names[cls]
-        function = self._namespace[name]
-        if function.__absent__ != absent:
-            source = self._class_source(cls, name)
-            exec(compile(source, f"<structure {cls.__qualname__}>", "exec"), self._namespace)
-            function = self._namespace[name]
-            function.__absent__ = frozenset(absent)
-            if cls in self._hooks:
-                self._hooks[cls] = function
-        return function(data)
+        name = self._class_function(cls)
+        if len(absent) != before:
+            for owner, held in list(self._holds.items()):
+                if cls in held:
+                    local: dict[str, Any] = {}
+                    exec(self._compile(owner), self._namespace, local)
+                    self._namespace[owner].__code__ = local[owner].__code__
+        return self._namespace[name](data)

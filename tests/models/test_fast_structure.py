@@ -274,3 +274,74 @@ def test_consume_of_a_list_of_a_type_the_generator_refuses_uses_the_detailed_pat
     assert structure(items, list[WorkflowListItem], consume=True) == [
         converter.structure(BODIES[2][2], WorkflowListItem)
     ]
+
+
+def test_a_nested_key_seen_absent_recompiles_the_parents_holding_its_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fast = FastStructure(converter.get_structure_hook)
+    relearned: list[str] = []
+    relearn = fast._namespace["_relearn"]
+
+    def counting(cls: type, data: Any) -> Any:
+        relearned.append(cls.__name__)
+        return relearn(cls, data)
+
+    monkeypatch.setitem(fast._namespace, "_relearn", counting)
+    hook = fast.hook(WorkflowListItem)
+    item = copy.deepcopy(BODIES[2][2])
+    for task in item["tasks"]:
+        for performer in task["performers"]:
+            del performer["date_completed_tsp"]  # a Performer key with a default
+    decoded = [hook(item)]
+    assert set(relearned) == {"WorkflowTemplate", "Performer"}  # list items: no template name
+    relearned.clear()
+    decoded += [hook(item), hook(item)]
+    # The Performer's code is written inside WorkflowListItem's function: once learnt, that same
+    # function object reads the key with its default.
+    assert relearned == []
+    assert fast.hook(WorkflowListItem) is hook
+    assert decoded[0] == decoded[2] == converter.structure(item, WorkflowListItem)
+    assert decoded[0].tasks[0].performers[0].date_completed_tsp is None
+
+
+@attrs.frozen(kw_only=True)
+class Node:
+    name: str
+    children: list[Node] = attrs.field(factory=list)
+    parent: Node | None = None
+
+
+def test_a_class_that_contains_itself_is_called_where_it_recurs() -> None:
+    fast = FastStructure(converter.get_structure_hook)
+    body = {
+        "name": "a",
+        "children": [{"name": "b", "children": [{"name": "c"}]}, {"name": "d"}],
+        "parent": {"name": "root", "parent": None},
+    }
+    decoded = fast.hook(Node)(body)
+    assert decoded == converter.structure(body, Node)
+    assert decoded.children[0].children[0] == Node(name="c")
+    with pytest.raises(_Reject):
+        fast.hook(Node)({"name": "a", "children": [{"name": 1}]})
+
+
+def test_nesting_deeper_than_the_inlined_depth_is_decoded_by_calls() -> None:
+    leaf: type = attrs.make_class("Level12", {"value": attrs.field(type=int)}, frozen=True)
+    levels = [leaf]
+    for depth in range(11, -1, -1):
+        child = levels[-1]
+        levels.append(
+            attrs.make_class(
+                f"Level{depth}",
+                {"child": attrs.field(type=child), "items": attrs.field(type=list[child])},
+                frozen=True,
+            )
+        )
+    body: Any = {"value": 7}
+    for _ in range(12):
+        body = {"child": body, "items": [body]}
+    fast = FastStructure(converter.get_structure_hook)
+    decoded = fast.hook(levels[-1])(body)
+    assert decoded == converter.structure(body, levels[-1])
+    assert type(decoded) is levels[-1]
