@@ -24,12 +24,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import httpx
 
 from pneumatic_async.errors import ResponseTooLargeError
+
+if TYPE_CHECKING:
+    from pneumatic_async._secret import ApiKey
 
 __all__ = ["WRITER_STOP_TIMEOUT", "AiohttpTransport"]
 
@@ -167,6 +170,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         *,
         path: str,
         headers: dict[str, str],
+        key: ApiKey | None,
         content: bytes | None,
         timeout: httpx.Timeout,
         total: float | None,
@@ -183,16 +187,18 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         may be full), the wait for a pooled connection too (``pool + connect``). The body is read
         up to ``max_bytes`` (``ResponseTooLargeError`` past it); failures are the same ``httpx``
         exceptions as :meth:`handle_async_request` raises (our timer's: ``ReadTimeout``).
+        ``key`` adds the ``Authorization`` header inside the call to aiohttp, so that no local
+        of this frame holds it (a ``ResponseTooLargeError`` raised here keeps this frame).
         """
         session = self._session
         if session is None or session.closed:
             session = self._get_session()
-        key = (timeout.connect, timeout.pool, pool_wait)
-        client_timeout = self._timeouts.get(key)
+        settings = (timeout.connect, timeout.pool, pool_wait)
+        client_timeout = self._timeouts.get(settings)
         if client_timeout is None:
             connect, pool = timeout.connect, timeout.pool
             acquire = None if not pool_wait or connect is None or pool is None else connect + pool
-            client_timeout = self._timeouts[key] = aiohttp.ClientTimeout(
+            client_timeout = self._timeouts[settings] = aiohttp.ClientTimeout(
                 total=None, connect=acquire, sock_connect=connect
             )
         loop = asyncio.get_running_loop()
@@ -211,7 +217,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 async with session.request(
                     method,
                     url,
-                    headers=headers,
+                    headers=headers if key is None else key.authorized(headers),
                     data=content,
                     allow_redirects=False,
                     timeout=client_timeout,

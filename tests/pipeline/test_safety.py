@@ -341,6 +341,30 @@ async def test_no_frame_local_of_a_failed_call_holds_the_key(kind: str, anyio_ba
         _assert_no_key_in_traceback(error)
 
 
+async def _too_big(head: bytes, stream: SocketStream) -> None:
+    await stream.send(b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + b" " * 5000)
+
+
+@pytest.mark.parametrize(
+    ("anyio_backend", "kind"),
+    [("asyncio", "default"), ("trio", "default"), ("asyncio", "httpx"), ("asyncio", "aiohttp")],
+)
+async def test_no_frame_local_holds_the_key_when_the_body_is_over_the_cap(
+    kind: str, anyio_backend: str
+) -> None:
+    # Raised inside the exchange itself (not a transport error, whose frames are cleared).
+    transport = None if kind == "default" else make_transport(kind, anyio_backend)
+    async with (
+        serve(_too_big) as base,
+        Pneumatic(
+            api_key=API_KEY, base_url=base, transport=transport, max_response_bytes=100
+        ) as client,
+    ):
+        with pytest.raises(ResponseTooLargeError) as info:
+            await client.request("GET", "/templates")
+    _assert_no_key_in_traceback(info.value)
+
+
 async def _set_cookie(head: bytes, stream: SocketStream) -> None:
     body = b"[]"
     await stream.send(
