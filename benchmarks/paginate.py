@@ -15,7 +15,8 @@ item of the list:
 They run interleaved (A B, A B, ...) for ``--rounds`` rounds, with the garbage collector on (as
 users run) and off. Figures are medians of the rounds: client CPU time (``time.process_time``)
 per item and the growth of the process's resident memory while iterating (sampled every 10,000
-items), which stays flat when pages are decoded one at a time and dropped.
+items), which stays flat when pages are fetched one at a time and dropped (the paginator decodes
+each item when it is yielded).
 
 Usage: ``python -m benchmarks.paginate [--rounds 3] [--items 200000] [--write]``
 """
