@@ -7,6 +7,8 @@ generated once per class, as source code compiled with :func:`exec`, and
 * decodes the classes nested in it inline (one function per class tree: no call per nested
   object, a plain loop per list of objects);
 
+* reads each key with the JSON decoder's own key object (orjson keeps one per key), so a dict
+  lookup is an identity hit instead of a string comparison;
 * checks scalars inline (``v.__class__ is str``; ``v is True or v is False``): no hook call per
   ``str``/``int``/``bool``/optional scalar;
 * turns ``*_tsp`` epoch seconds into UTC datetimes with one ``datetime.fromtimestamp`` call;
@@ -35,6 +37,8 @@ from datetime import UTC, datetime
 from typing import Any, get_args, get_origin
 
 import attrs
+
+from pneumatic_async import _json
 
 __all__ = ["FastStructure"]
 
@@ -170,6 +174,8 @@ class FastStructure:
         #: Per generated function (by name): its class, and every class whose code it holds.
         self._roots: dict[str, type] = {}
         self._holds: dict[str, set[type]] = {}
+        self._keys: dict[str, set[str]] = {}
+        self._namespace["_K"] = {}
         self._namespace["_relearn"] = self._relearn
 
     def hook(self, tp: Any) -> Hook:
@@ -214,12 +220,39 @@ class FastStructure:
         return name
 
     def _compile(self, name: str) -> Any:
+        """Source of the function ``name``: its class's code, nested classes inline.
+
+        The JSON keys it reads are parameters whose defaults are the JSON decoder's own key
+        objects (see :meth:`_key`), not constants of the code.
+        """
         cls = self._roots[name]
         self._holds[name] = set()
-        lines = [f"def {name}(d):"]
-        lines += ["    " + line for line in self._object(cls, "d", "o", name, (cls,))]
-        lines.append("    return o")
+        self._keys[name] = set()
+        body = ["    " + line for line in self._object(cls, "d", "o", name, (cls,))]
+        keys = sorted(self._keys[name])
+        self._learn_keys(keys)
+        params = ", ".join(["d", *(f"_k_{key}=_K[{key!r}]" for key in keys)])
+        lines = [f"def {name}({params}):", *body, "    return o"]
         return compile("\n".join(lines) + "\n", f"<structure {cls.__qualname__}>", "exec")
+
+    def _key(self, owner: str, key: str) -> str:
+        """The name under which the function ``owner`` reads the JSON key ``key``.
+
+        orjson keeps one ``str`` object per short key across documents. A dict lookup with that
+        very object is an identity hit, about half the cost of a lookup with an equal string (a
+        code constant, interned by CPython, never is that object). So each key is a parameter
+        whose default is the decoder's own key object. This changes speed, never results: with
+        the standard library's decoder, or a key orjson did not keep, lookups compare strings.
+        """
+        self._keys[owner].add(key)
+        return f"_k_{key}"
+
+    def _learn_keys(self, keys: list[str]) -> None:
+        table: dict[str, str] = self._namespace["_K"]
+        missing = [key for key in keys if key not in table]
+        if missing:
+            decoded: dict[str, Any] = _json.loads(_json.dumps(dict.fromkeys(missing, 0)))
+            table.update((key, key) for key in decoded)
 
     def _element(self, tp: Any) -> Hook:
         """A one-argument function for a non-attribute value of type ``tp``."""
@@ -351,17 +384,18 @@ class FastStructure:
         key, default, tp = field.name, field.default, field.type
         body = self._convert(tp, var, owner, stack)
         if default is attrs.NOTHING or not tolerant:
-            return f"{var} = {src}[{key!r}]", body
+            return f"{var} = {src}[{self._key(owner, key)}]", body
         if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
             factory = default.factory
             make = "[]" if factory is list else "{}" if factory is dict else None
             make = make or f"{self._bind('factory', factory)}()"
-            return f"{var} = {src}.get({key!r}, _MISSING)", [
+            return f"{var} = {src}.get({self._key(owner, key)}, _MISSING)", [
                 f"if {var} is _MISSING: {var} = {make}",
                 *(["else:", *("    " + line for line in body)] if body else []),
             ]
         code = self._default_code(default)
-        get = f"{var} = {src}.get({key!r}" + (")" if default is None else f", {code})")
+        get = f"{var} = {src}.get({self._key(owner, key)}"
+        get += ")" if default is None else f", {code})"
         inner = _optional_inner(tp)
         check = _SCALAR_CHECKS.get(tp if inner is _MISSING else inner)
         if check is not None and (inner is not _MISSING or default.__class__ is tp):
@@ -432,5 +466,7 @@ class FastStructure:
                 if cls in held:
                     local: dict[str, Any] = {}
                     exec(self._compile(owner), self._namespace, local)
-                    self._namespace[owner].__code__ = local[owner].__code__
+                    function = self._namespace[owner]
+                    function.__code__ = local[owner].__code__
+                    function.__defaults__ = local[owner].__defaults__
         return self._namespace[name](data)

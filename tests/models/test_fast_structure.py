@@ -345,3 +345,17 @@ def test_nesting_deeper_than_the_inlined_depth_is_decoded_by_calls() -> None:
     decoded = fast.hook(levels[-1])(body)
     assert decoded == converter.structure(body, levels[-1])
     assert type(decoded) is levels[-1]
+
+
+def test_keys_are_read_with_the_json_decoders_own_key_objects() -> None:
+    orjson = pytest.importorskip("orjson")
+    fast = FastStructure(converter.get_structure_hook)
+    hook = fast.hook(Workflow)
+    raw = (DATA / "workflow.json").read_bytes()
+    assert hook(orjson.loads(raw)) == converter.structure(json.loads(raw), Workflow)
+    keys = hook.__defaults__
+    assert keys is not None
+    body = orjson.loads(raw)
+    # The function's key parameters default to the very objects orjson puts in its dicts.
+    assert all(any(key is mine for mine in keys) for key in body)
+    assert hook(json.loads(raw)) == hook(body)  # equal strings from another decoder work too
