@@ -6,11 +6,12 @@ kickoff); pure.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from pneumatic_async._encodable import INT_LIMIT
 from pneumatic_async.models.templates import Selection
 
 if TYPE_CHECKING:
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
     from pneumatic_async.models.workflows import Workflow
 
 __all__ = [
+    "SLOW",
+    "STRING_MAX_LENGTH",
+    "YEAR_9999",
     "FieldSpec",
     "SpecIndex",
     "find_spec",
@@ -28,6 +32,17 @@ __all__ = [
     "specs_from_template",
     "specs_from_workflow",
 ]
+
+
+#: The longest value a ``string`` field takes (the server's limit; not in the public docs).
+STRING_MAX_LENGTH: Final = 140
+#: 9999-12-31T23:59:59Z in epoch seconds (the last second ``datetime`` represents).
+YEAR_9999: Final = 253402300799
+#: What a fast encoder returns for a value it leaves to the full check.
+SLOW: Final[Any] = object()
+
+#: Takes a value; gives it as sent, or :data:`SLOW` when the full check must judge it.
+FastEncoder = Callable[[object], Any]
 
 
 @attrs.frozen(kw_only=True)
@@ -54,6 +69,37 @@ class FieldSpec:
         return tuple(selection.value for selection in self.selections)
 
 
+def _fast_encoder(spec: FieldSpec) -> FastEncoder | None:
+    """The field's fast path: the common valid values, already sendable, given back as sent.
+
+    It decides nothing else: an empty, unusual or wrong value gives :data:`SLOW`, so every
+    problem and its message come from the full check in :mod:`pneumatic_async.values`.
+    """
+    kind = spec.type
+    if kind in ("text", "user"):
+        return lambda v: v if v.__class__ is str and v and v.isascii() else SLOW
+    if kind == "string":
+        return lambda v: (
+            v if v.__class__ is str and 0 < len(v) <= STRING_MAX_LENGTH and v.isascii() else SLOW
+        )
+    if kind == "date":
+        return lambda v: v if v.__class__ is int and 0 <= v <= YEAR_9999 else SLOW
+    if kind == "number":
+        return lambda v: v if v.__class__ is int and -INT_LIMIT <= v < INT_LIMIT else SLOW
+    choices = frozenset(spec.choice_values)
+    if not choices or not all(choice.isascii() for choice in choices):
+        return None
+    if kind in ("radio", "dropdown"):
+        return lambda v: v if v.__class__ is str and v in choices else SLOW
+    if kind == "checkbox":
+        return lambda v: (
+            list(v)
+            if v.__class__ is list and v and all(c.__class__ is str and c in choices for c in v)
+            else SLOW
+        )
+    return None
+
+
 class SpecIndex:
     """Field specs indexed once, to check many values against them (iterates the specs).
 
@@ -61,7 +107,7 @@ class SpecIndex:
     without rebuilding the index; :func:`~pneumatic_async.values.encode_values` takes either.
     """
 
-    __slots__ = ("by_api_name", "required", "specs", "user_fields")
+    __slots__ = ("by_api_name", "fast", "required", "specs", "user_fields")
 
     def __init__(self, specs: Iterable[FieldSpec]) -> None:
         self.specs: tuple[FieldSpec, ...] = tuple(specs)
@@ -73,6 +119,12 @@ class SpecIndex:
         self.user_fields: frozenset[str] = frozenset(
             spec.api_name for spec in self.specs if spec.type == "user"
         )
+        #: Each field's fast path (by api_name), for the fields that have one.
+        self.fast: dict[str, FastEncoder] = {
+            spec.api_name: encoder
+            for spec in self.specs
+            if (encoder := _fast_encoder(spec)) is not None
+        }
 
     @classmethod
     def of(cls, specs: Iterable[FieldSpec]) -> SpecIndex:

@@ -56,6 +56,9 @@ from urllib.parse import urlsplit, urlunsplit
 from pneumatic_async._encodable import sendable, unencodable
 from pneumatic_async.errors import FieldProblem, InvalidValuesError
 from pneumatic_async.fields import (
+    SLOW,
+    STRING_MAX_LENGTH,
+    YEAR_9999,
     FieldSpec,
     SpecIndex,
     find_spec,
@@ -84,12 +87,7 @@ __all__ = [
     "user_ids_in",
 ]
 
-#: The longest value a ``string`` field takes (the server's limit; not in the public docs).
-STRING_MAX_LENGTH: Final = 140
-
 _CHOICE_TYPES: Final = frozenset({"radio", "dropdown"})
-#: 9999-12-31T23:59:59Z in epoch seconds (the last second ``datetime`` represents).
-_YEAR_9999: Final = 253402300799
 _MAX_LISTED: Final = 10
 _MARKDOWN_LINK: Final = re.compile(r"^\[[^\]\r\n]+\]\([^)\s]+\)$")
 
@@ -110,7 +108,7 @@ def epoch_seconds(value: datetime | date | float | int) -> int | float:
     elif isinstance(value, date):
         seconds = datetime.combine(value, time(), tzinfo=UTC).timestamp()
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        if 0 <= value <= _YEAR_9999:  # 1970 to 9999: representable everywhere
+        if 0 <= value <= YEAR_9999:  # 1970 to 9999: representable everywhere
             if isinstance(value, int):
                 return value
             return int(value) if value.is_integer() else value
@@ -414,7 +412,13 @@ def encode_values(
     emails: Mapping[int, str] = user_emails if user_emails is not None else {}
     problems: list[FieldProblem] = []
     encoded: dict[str, Any] = {}
+    fast = index.fast
+    checked: list[str] = []  # encoded the full way: their JSON form is checked below
     for key, value in values.items():
+        encoder = fast.get(key) if key.__class__ is str else None
+        if encoder is not None and (sent := encoder(value)) is not SLOW:
+            encoded[key] = sent
+            continue
         spec = by_api_name.get(key) if isinstance(key, str) else None
         if spec is None:
             message = (
@@ -426,11 +430,12 @@ def encode_values(
             continue
         try:
             encoded[key] = _encode(spec, value, emails)
+            checked.append(key)
         except _Invalid as exc:
             problems.append(FieldProblem(field=key, message=str(exc), item=item))
-    if not sendable(encoded):  # rare: find the values the JSON encoder refuses, one by one
-        for key, value in encoded.items():
-            not_sendable = unencodable(value)
+    if checked and not sendable({key: encoded[key] for key in checked}):
+        for key in checked:  # rare: find the values the JSON encoder refuses, one by one
+            not_sendable = unencodable(encoded[key])
             if not_sendable is not None:
                 problems.append(FieldProblem(field=key, message=not_sendable, item=item))
     if check_required:

@@ -424,3 +424,67 @@ def test_a_spec_index_encodes_exactly_as_its_specs_do() -> None:
 def test_user_ids_are_not_looked_for_without_user_fields() -> None:
     specs = [FieldSpec(api_name="n", name="N", type="number", is_required=False)]
     assert user_ids_in(specs, {"n": 7}) == set()
+
+
+_CHOICES = (Selection(value="Low", api_name="low"), Selection(value="High", api_name="high"))
+_FAST_SPECS = [
+    FieldSpec(api_name="s", name="S", type="string", is_required=True),
+    FieldSpec(api_name="t", name="T", type="text", is_required=False),
+    FieldSpec(api_name="u", name="U", type="user", is_required=False),
+    FieldSpec(api_name="d", name="D", type="date", is_required=False),
+    FieldSpec(api_name="n", name="N", type="number", is_required=False),
+    FieldSpec(api_name="r", name="R", type="radio", is_required=False, selections=_CHOICES),
+    FieldSpec(api_name="k", name="K", type="checkbox", is_required=False, selections=_CHOICES),
+]
+_ODD_VALUES: list[Any] = [
+    "x",
+    "",
+    " ",
+    "é",
+    "\ud800",
+    "s" * STRING_MAX_LENGTH,
+    "s" * (STRING_MAX_LENGTH + 1),
+    "Low",
+    "low",
+    "LOW",
+    0,
+    -1,
+    7,
+    True,
+    1.5,
+    253402300799,
+    253402300800,
+    2**63,
+    -(2**63),
+    10**40,
+    None,
+    [],
+    ["Low"],
+    ["Low", "High"],
+    ["low"],
+    ("Low",),
+    ["Low", 3],
+    ["Nope"],
+    {"a": 1},
+]
+
+
+def _outcome(index: SpecIndex, values: dict[str, Any]) -> Any:
+    try:
+        return encode_values(index, values, check_required=False, user_emails={7: "a@x.io"})
+    except InvalidValuesError as exc:
+        return [(p.field, p.message) for p in exc.problems]
+
+
+@pytest.mark.parametrize("spec", _FAST_SPECS, ids=lambda spec: spec.type)
+def test_the_fast_path_gives_exactly_what_the_full_check_gives(spec: FieldSpec) -> None:
+    fast = SpecIndex([spec])
+    full = SpecIndex([spec])
+    full.fast = {}  # every value the full way
+    assert spec.api_name in fast.fast
+    for value in _ODD_VALUES:
+        values = {spec.api_name: value}
+        got, want = _outcome(fast, values), _outcome(full, values)
+        assert got == want, value
+        if spec.type == "checkbox" and value and isinstance(got, dict):
+            assert got[spec.api_name] is not value  # never the caller's own list
