@@ -6,6 +6,7 @@ kickoff); pure.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -43,6 +44,22 @@ SLOW: Final[Any] = object()
 
 #: Takes a value; gives it as sent, or :data:`SLOW` when the full check must judge it.
 FastEncoder = Callable[[object], Any]
+
+#: The everyday URL (``http(s)://`` + an ASCII host name + port, path, query): a strict subset of
+#: what the full URL check (Django's rules, :func:`~pneumatic_async.values.is_valid_url`) takes.
+_PLAIN_URL: Final = re.compile(
+    r"https?://((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}(?::\d{2,5})?)"
+    r"(?:[/?#][!-~]*)?\Z",
+    re.IGNORECASE,
+)
+
+
+def _plain_url(v: object) -> Any:
+    if v.__class__ is str and v.isascii():
+        match = _PLAIN_URL.match(v)
+        if match is not None and match.end(1) - match.start(1) <= 253:
+            return v
+    return SLOW
 
 
 @attrs.frozen(kw_only=True)
@@ -86,6 +103,8 @@ def _fast_encoder(spec: FieldSpec) -> FastEncoder | None:
         return lambda v: v if v.__class__ is int and 0 <= v <= YEAR_9999 else SLOW
     if kind == "number":
         return lambda v: v if v.__class__ is int and -INT_LIMIT <= v < INT_LIMIT else SLOW
+    if kind == "url":
+        return _plain_url
     choices = frozenset(spec.choice_values)
     if not choices or not all(choice.isascii() for choice in choices):
         return None

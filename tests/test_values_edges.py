@@ -435,6 +435,7 @@ _FAST_SPECS = [
     FieldSpec(api_name="n", name="N", type="number", is_required=False),
     FieldSpec(api_name="r", name="R", type="radio", is_required=False, selections=_CHOICES),
     FieldSpec(api_name="k", name="K", type="checkbox", is_required=False, selections=_CHOICES),
+    FieldSpec(api_name="w", name="W", type="url", is_required=False),
 ]
 _ODD_VALUES: list[Any] = [
     "x",
@@ -466,6 +467,23 @@ _ODD_VALUES: list[Any] = [
     ["Low", 3],
     ["Nope"],
     {"a": 1},
+    "https://example.com/shop?q=1#top",
+    "http://EXAMPLE.com:8080",
+    "https://example.com:1/x",
+    "https://example",
+    "https://-bad.example.com/",
+    "https://bad-.example.com/",
+    "https://example.com/a b",
+    "https://example.com/\u017f",
+    "https://exampl\u212a.com/",
+    "https://example.c0m/",
+    "https://" + "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 57 + ".com",
+    "https://" + "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 58 + ".com",
+    "https://" + "a" * 64 + ".com/",
+    "gopher://example.com/",
+    "example.com/x",
+    "https://user:pw@example.com/",
+    "https://example.com./x",
 ]
 
 
