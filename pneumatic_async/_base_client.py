@@ -114,11 +114,9 @@ class BaseClient:
         self._retry = retry or RetryPolicy()
         self._timeout = make_timeout(timeout)
         self._on_retry = on_retry
-        self._headers = {
-            "Accept": "application/json",
-            "User-Agent": _USER_AGENT,
-            **(default_headers or {}),
-        }
+        self._set_headers(
+            {"Accept": "application/json", "User-Agent": _USER_AGENT, **(default_headers or {})}
+        )
         self._trusted = {origin_of(self._base_url)}
         self._pipeline = Pipeline(
             transport=transport,
@@ -187,10 +185,15 @@ class BaseClient:
         if not isinstance(max_retries, NotGiven):
             clone._retry = RetryPolicy(max_attempts=max_retries + 1)
         if not isinstance(default_headers, NotGiven):
-            clone._headers = {**self._headers, **default_headers}
+            clone._set_headers({**self._headers, **default_headers})
         if not isinstance(on_retry, NotGiven):
             clone._on_retry = on_retry
         return clone
+
+    def _set_headers(self, headers: dict[str, str]) -> None:
+        """The headers of every call to the API, and of every call with a JSON body (built once)."""
+        self._headers = headers
+        self._json_headers = {**headers, "Content-Type": "application/json"}
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -273,11 +276,18 @@ class BaseClient:
         trusted = path[:1] == "/" or origin_of(url) in self._trusted
         # Another host (a signed upload URL) gets the call's own headers and nothing of ours.
         call_headers = self._headers if trusted else {}
-        if headers or not isinstance(json, NotGiven):
-            call_headers = {**call_headers, **(headers or {})}
         if not isinstance(json, NotGiven):
             content = _json.dumps(json)
-            call_headers["Content-Type"] = "application/json"
+            if trusted and not headers:
+                call_headers = self._json_headers
+            else:
+                call_headers = {
+                    **call_headers,
+                    **(headers or {}),
+                    "Content-Type": "application/json",
+                }
+        elif headers:
+            call_headers = {**call_headers, **headers}
         call = Call(
             method=method,
             url=url,

@@ -56,9 +56,11 @@ class Call:
     """One call as the pipeline sends it (built by the client from a verb's arguments)."""
 
     __slots__ = (
+        "attempts",
         "content",
         "headers",
         "idempotent",
+        "in_flight",
         "key",
         "method",
         "on_retry",
@@ -92,16 +94,10 @@ class Call:
         self.key = key
         self.policy = policy
         self.on_retry = on_retry
-
-
-class _Progress:
-    """What the deadline step needs to know about the call it interrupted."""
-
-    __slots__ = ("attempts", "in_flight")
-
-    def __init__(self) -> None:
-        self.in_flight = False
+        #: What the deadline step needs to know about the call it interrupted: the attempts
+        #: started, and whether one was in flight (its request may have reached the server).
         self.attempts = 0
+        self.in_flight = False
 
 
 class Pipeline:
@@ -175,7 +171,6 @@ class Pipeline:
             raise ClientClosedError("this client is closed")
         if self._exchange is None:
             self._exchange = self._choose_exchange()
-        progress = _Progress()
         deadline = call.policy.deadline
         started = time.monotonic()
         try:
@@ -183,19 +178,19 @@ class Pipeline:
                 # The cheap path (aiohttp, a bytes body) bounds each wait and each exchange by the
                 # time left (aiohttp's total timeout): a cancel scope would cost more than all the
                 # rest of the pipeline.
-                answer = await self._send_with_retries(call, progress)
+                answer = await self._send_with_retries(call)
                 answer.elapsed = time.monotonic() - started
                 return answer
             with anyio.move_on_after(deadline):
-                answer = await self._send_with_retries(call, progress)
+                answer = await self._send_with_retries(call)
                 answer.elapsed = time.monotonic() - started
                 return answer
         except DeadlinePassed:
             pass
         assert deadline is not None
-        raise _deadline_error(call, progress, deadline)
+        raise _deadline_error(call, deadline)
 
-    async def _send_with_retries(self, call: Call, progress: _Progress) -> Answer:
+    async def _send_with_retries(self, call: Call) -> Answer:
         loop = RetryLoop(
             call.policy,
             idempotent=call.idempotent,
@@ -206,28 +201,28 @@ class Pipeline:
         )
         async for attempt in loop:
             with attempt:
-                progress.attempts = attempt.number
-                answer = await self._send_once(call, progress, loop.remaining())
+                call.attempts = attempt.number
+                answer = await self._send_once(call, loop.remaining())
                 answer.attempts = attempt.number
                 return answer
         raise AssertionError("unreachable: the retry loop ends by returning or raising")
 
-    async def _send_once(self, call: Call, progress: _Progress, remaining: float | None) -> Answer:
+    async def _send_once(self, call: Call, remaining: float | None) -> Answer:
         debug = logger.isEnabledFor(logging.DEBUG)
         if debug:
-            logger.debug("%s %s (attempt %d)", call.method, redact(call.path), progress.attempts)
+            logger.debug("%s %s (attempt %d)", call.method, redact(call.path), call.attempts)
         limiter = self.limiter
         if not limiter.try_acquire() and not await limiter.acquire(remaining):
             raise DeadlinePassed
-        progress.in_flight = True  # stays set if the deadline interrupts the exchange
+        call.in_flight = True  # stays set if the deadline interrupts the exchange
         try:
             answer = await self._exchange_once(call, remaining)
         except PneumaticError:
-            progress.in_flight = False
+            call.in_flight = False
             raise
         finally:
             limiter.release()
-        progress.in_flight = False
+        call.in_flight = False
         status = answer.status
         if debug:
             logger.debug("%s %s -> %d", call.method, redact(call.path), status)
@@ -239,7 +234,7 @@ class Pipeline:
             status_code=status,
             headers=answer.headers,
             content=answer.content,
-            attempts=progress.attempts,
+            attempts=call.attempts,
             secrets=() if call.key is None else (call.key.reveal(),),
         )
 
@@ -282,21 +277,21 @@ class Pipeline:
         )
 
 
-def _deadline_error(call: Call, progress: _Progress, deadline: float) -> PneumaticError:
+def _deadline_error(call: Call, deadline: float) -> PneumaticError:
     """The error for a call stopped by its deadline (ambiguous if a launch was in flight)."""
     timeout = APITimeoutError(
         f"the call's deadline of {deadline:g} s passed",
         method=call.method,
         path=call.path,
-        attempts=progress.attempts,
-        may_have_been_sent=progress.in_flight,
+        attempts=call.attempts,
+        may_have_been_sent=call.in_flight,
     )
-    if progress.in_flight and not call.idempotent:
+    if call.in_flight and not call.idempotent:
         return AmbiguousOutcomeError(
             "outcome unknown",
             method=call.method,
             path=call.path,
-            attempts=progress.attempts,
+            attempts=call.attempts,
             cause=timeout,
         )
     return timeout
