@@ -176,8 +176,8 @@ class Pipeline:
         try:
             if deadline is None or (self._fast is not None and not callable(call.content)):
                 # The cheap path (aiohttp, a bytes body) bounds each wait and each exchange by the
-                # time left (aiohttp's total timeout): a cancel scope would cost more than all the
-                # rest of the pipeline.
+                # time left (the exchange's one timer): a cancel scope would cost more than all
+                # the rest of the pipeline.
                 answer = await self._send_with_retries(call)
                 answer.elapsed = time.monotonic() - started
                 return answer
@@ -259,7 +259,7 @@ class Pipeline:
                 )
             except httpx.TimeoutException as exc:
                 if remaining is not None and time.monotonic() - started >= remaining * 0.999:
-                    raise DeadlinePassed from None  # aiohttp's total timeout: our deadline
+                    raise DeadlinePassed from None  # the exchange's timer: our deadline
                 raise connection_error(exc, method=call.method, path=call.path, key=call.key)  # noqa: B904
             except httpx.TransportError as exc:
                 raise connection_error(exc, method=call.method, path=call.path, key=call.key)  # noqa: B904
