@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -114,6 +115,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     args = parser.parse_args()
+    load = os.getloadavg()[0]
 
     tables: list[str] = []
     for shape, (file, cls) in SHAPES.items():
@@ -142,7 +144,8 @@ def main() -> None:
     if args.write:
         intro = (
             "## Decoding (`benchmarks/decode.py`)\n\n"
-            f"Machine: {machine()}. One JSON array of {args.items:,} captured bodies "
+            f"Machine: {machine()}, load average {load:.1f} when the run started. "
+            f"One JSON array of {args.items:,} captured bodies "
             "(distinct ids) decoded into immutable typed objects; contenders interleaved, "
             f"{args.rounds} rounds per GC setting, medians of CPU time. `sdk` is what the "
             "client does with a body it owns; see the module docstring for every contender."

@@ -141,6 +141,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=200_000)
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     args = parser.parse_args()
+    load = os.getloadavg()[0]
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -175,7 +176,8 @@ def main() -> None:
         pinned = "server pinned to core 1, client to core 0" if shutil.which("taskset") else ""
         intro = (
             "## Pagination (`benchmarks/paginate.py`)\n\n"
-            f"Machine: {machine()}. {args.items:,} workflows in pages of {PAGE} from a minimal "
+            f"Machine: {machine()}, load average {load:.1f} when the run started. "
+            f"{args.items:,} workflows in pages of {PAGE} from a minimal "
             f"list server in another process ({pinned}); contenders interleaved, "
             f"{args.rounds} rounds per GC setting, medians."
         )
