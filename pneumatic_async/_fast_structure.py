@@ -6,17 +6,17 @@ generated once per class, as source code compiled with :func:`exec`, and
 
 * decodes the classes nested in it inline (one function per class tree: no call per nested
   object, a plain loop per list of objects);
-
 * reads each key with the JSON decoder's own key object (orjson keeps one per key), so a dict
   lookup is an identity hit instead of a string comparison;
 * checks scalars inline (``v.__class__ is str``; ``v is True or v is False``): no hook call per
   ``str``/``int``/``bool``/optional scalar;
 * turns ``*_tsp`` epoch seconds into UTC datetimes with one ``datetime.fromtimestamp`` call;
 * maps ``Enum | str`` / ``Enum | int`` values through a dict (unknown values stay raw);
-* builds the instance without running the class's ``__init__``: ``object.__new__`` and one slot
-  descriptor ``__set__`` per field (frozen, slotted classes stay frozen and slotted; measured
-  about 4x cheaper than a keyword-argument ``__init__``). Classes with validators, converters,
-  ``__attrs_post_init__`` or non-slotted classes go through their ``__init__``.
+* builds the instance without running the class's ``__init__``: an empty instance of a hidden
+  mutable "twin" subclass, plain slot stores, then ``__class__`` set to the real class (see
+  :func:`_builder`; users get frozen, slotted instances of the exact class; about 10x cheaper
+  than a keyword-argument ``__init__``, ``benchmarks/construct.py``). Classes with validators,
+  converters, ``__attrs_post_init__`` or non-slotted classes go through their ``__init__``.
 
 A generated function accepts exactly what the detailed path accepts or less, never more: when it
 rejects a value it raises (any exception), and :func:`~pneumatic_async._converter.structure` then
@@ -102,7 +102,11 @@ def _builder(cls: type) -> type | None:
     validators, converters, pre/post-init hooks, a cached hash, a custom metaclass or no slots are
     built with their ``__init__`` instead.
     """
-    if type(cls) is not type or "__slots__" not in cls.__dict__:
+    if (
+        type(cls) is not type
+        or "__slots__" not in cls.__dict__
+        or cls.__new__ is not object.__new__
+    ):
         return None
     if "__attrs_cached_hash__" in cls.__dict__["__slots__"]:
         return None
@@ -125,9 +129,11 @@ def _builder(cls: type) -> type | None:
                 "__module__": __name__,
                 "__setattr__": object.__setattr__,
                 "__delattr__": object.__delattr__,
+                # ``twin()`` allocates an empty instance (cheaper than ``object.__new__(twin)``)
+                "__init__": object.__init__,
             },
         )
-        probe: Any = object.__new__(twin)
+        probe: Any = twin()
         probe.__class__ = cls
     except TypeError:  # pragma: no cover - a layout CPython refuses to switch
         return None
@@ -434,7 +440,7 @@ class FastStructure:
             stores.append(f"{dst}.{field.name} = {var}")
         if self._twins[cls] is not None:
             build = [
-                f"{dst} = _new({self._bind_once('twin', cls)})",
+                f"{dst} = {self._bind_once('twin', cls)}()",
                 *stores,
                 f"{dst}.__class__ = {cls_name}",
             ]
