@@ -105,7 +105,7 @@ def _builder(cls: type) -> type | None:
     if (
         type(cls) is not type
         or "__slots__" not in cls.__dict__
-        or cls.__new__ is not object.__new__
+        or getattr(cls, "__new__", None) is not object.__new__
     ):
         return None
     if "__attrs_cached_hash__" in cls.__dict__["__slots__"]:

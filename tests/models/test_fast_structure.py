@@ -7,6 +7,7 @@ import copy
 import enum
 import gc
 import json
+import typing
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -228,8 +229,20 @@ class Mutable:
     name: str
 
 
+@attrs.frozen(kw_only=True)
+class CountsNew:
+    made: typing.ClassVar[list[str]] = []
+    name: str
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> CountsNew:
+        cls.made.append(cls.__name__)
+        return super().__new__(cls)
+
+
 def test_classes_with_validators_or_hooks_go_through_their_init() -> None:
     fast = FastStructure(converter.get_structure_hook)
+    assert fast.hook(CountsNew)({"name": "x"}) == CountsNew(name="x")
+    assert CountsNew.made == ["CountsNew", "CountsNew"]  # its own __new__ ran each time
     assert fast.hook(Checked)({"size": 3, "color": "red"}) == Checked(size=3)
     with pytest.raises(ValueError, match="size"):
         fast.hook(Checked)({"size": -1})
