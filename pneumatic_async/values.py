@@ -455,11 +455,9 @@ def encode_values(
 
 def user_ids_in(specs: Iterable[FieldSpec], values: Mapping[str, Any]) -> set[int]:
     """The integer user ids given for ``user`` fields (to resolve to emails before encoding)."""
-    user_fields = SpecIndex.of(specs).user_fields
-    if not user_fields:
-        return set()
-    return {
-        value
-        for key, value in values.items()
-        if key in user_fields and isinstance(value, int) and not isinstance(value, bool)
-    }
+    found: set[int] = set()
+    for name in SpecIndex.of(specs).user_fields:
+        value = values.get(name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            found.add(value)
+    return found

@@ -33,8 +33,8 @@ class Resource:
     async def _post(
         self, path: str, cls: type[T], *, json: Any = None, idempotent: bool = False
     ) -> T:
-        result: T = await self._client.post(
-            path, cast_to=cls, json={} if json is None else json, idempotent=idempotent
+        result: T = await self._client.request(
+            "POST", path, json={} if json is None else json, cast_to=cls, idempotent=idempotent
         )
         return result
 

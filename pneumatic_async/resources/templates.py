@@ -360,7 +360,11 @@ class Templates(Resource):
     ) -> dict[str, Any] | None:
         """The encoded kickoff, after checking it and the run options (every problem at once)."""
         problems = run_option_problems(name=name, is_urgent=is_urgent, due_date=due_date)
-        specs = await self._spec_index(template_id)
+        specs: _values.SpecIndex | None = self._client.cache.get(
+            f"{KICKOFF_SPECS_CACHE_KEY}{template_id}"
+        )
+        if specs is None:
+            specs = await self._spec_index(template_id)
         raw = dict(kickoff) if kickoff is not None else {}
         user_ids = _values.user_ids_in(specs, raw)
         emails = await Users(self._client).emails_by_id(user_ids) if user_ids else {}
