@@ -237,9 +237,9 @@ async def prepared_as_it_goes(
             # Refuse a mismatching, damaged or locked journal before any request.
             run_id = await store.open(binding, create=False)
             opened = resumed = run_id is not None
-        specs: list[values.FieldSpec] | None = None
+        specs: values.SpecIndex | None = None
         if options.validate:
-            specs = list(await client.templates.kickoff_specs(template_id))
+            specs = values.SpecIndex(await client.templates.kickoff_specs(template_id))
             if options.token_field is not None:
                 check_token_field(specs, options.token_field)
         if store is not None and not opened:

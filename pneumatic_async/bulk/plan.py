@@ -178,10 +178,10 @@ async def _prepared_upfront(
         launched = {i for i, entry in recorded.items() if entry.state is ItemState.LAUNCHED}
         attempted = {i for i, entry in recorded.items() if entry.attempts > 0}
         problems = {i: p for i, p in survey.problems.items() if i not in launched}
-        specs: list[values.FieldSpec] | None = None
+        specs: values.SpecIndex | None = None
         emails: dict[int, str] = {}
         if options.validate:
-            specs = list(await client.templates.kickoff_specs(template_id))
+            specs = values.SpecIndex(await client.templates.kickoff_specs(template_id))
             if options.token_field is not None:
                 check_token_field(specs, options.token_field)
             user_ids = _user_ids(source, specs, launched)
@@ -244,9 +244,7 @@ def _survey(source: Iterable[ItemInput], options: BatchOptions) -> _Survey:
     return survey
 
 
-def _user_ids(
-    source: Iterable[ItemInput], specs: list[values.FieldSpec], skip: set[int]
-) -> set[int]:
+def _user_ids(source: Iterable[ItemInput], specs: values.SpecIndex, skip: set[int]) -> set[int]:
     if not any(spec.type == "user" for spec in specs):
         return set()
     found: set[int] = set()
@@ -258,7 +256,7 @@ def _user_ids(
 
 def _check_values(
     source: Iterable[ItemInput],
-    specs: list[values.FieldSpec],
+    specs: values.SpecIndex,
     emails: dict[int, str],
     options: BatchOptions,
     skip: set[int],

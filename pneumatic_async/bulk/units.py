@@ -82,7 +82,7 @@ class PlanBase:
     count: int
     run_id: str
     width: int
-    specs: list[values.FieldSpec] | None
+    specs: values.SpecIndex | None
     user_emails: dict[int, str]
     default_name: str | None
     token_field: str | None
