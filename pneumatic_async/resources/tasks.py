@@ -139,10 +139,11 @@ class Tasks(Resource):
             specs = _values.specs_from_task(task)
             if _choices.unresolved_choices(specs, output):
                 specs = await self._with_template_selections(task, specs)
-            ids = _values.user_ids_in(specs, output)
+            index = _values.SpecIndex(specs)
+            ids = _values.user_ids_in(index, output)
             emails = await Users(self._client).emails_by_id(ids)
             body["output"] = _values.encode_values(
-                specs, output, check_required=False, user_emails=emails
+                index, output, check_required=False, user_emails=emails
             )
         return await self._post(f"/v2/tasks/{task_id}/complete", Task, json=body)
 

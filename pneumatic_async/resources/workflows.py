@@ -248,7 +248,7 @@ class Workflows(Resource):
         return updated
 
     async def _encode_kickoff(self, workflow_id: int, kickoff: Mapping[str, Any]) -> dict[str, Any]:
-        specs = _values.specs_from_workflow(await self.get(workflow_id))
+        specs = _values.SpecIndex(_values.specs_from_workflow(await self.get(workflow_id)))
         raw = dict(kickoff)
         user_ids = _values.user_ids_in(specs, raw)
         emails = await Users(self._client).emails_by_id(user_ids)
