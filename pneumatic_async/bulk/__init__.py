@@ -8,7 +8,9 @@ See :func:`~pneumatic_async.bulk.runner.run_many` (results in input order) and
 :func:`~pneumatic_async.bulk.runner.stream_run` (results as they complete);
 :mod:`~pneumatic_async.bulk.tokens` explains how launches are found again after an ambiguous
 answer, :mod:`~pneumatic_async.bulk.journal` how a run resumes, and
-:mod:`~pneumatic_async.bulk.sources` how CSV / JSON Lines files become items.
+:mod:`~pneumatic_async.bulk.sources` how CSV / JSON Lines files become items, and
+:mod:`~pneumatic_async.bulk.as_it_goes` how ``check="as_it_goes"`` runs a one-shot source (a
+generator of any length) in bounded memory.
 """
 
 from pneumatic_async.bulk.items import LaunchItem

@@ -17,6 +17,7 @@ reads the source once instead, checking each item when its turn comes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -45,6 +46,8 @@ from pneumatic_async.errors import FieldProblem, InvalidValuesError
 
 if TYPE_CHECKING:
     from pneumatic_async.bulk.client import BulkClient
+
+logger = logging.getLogger("pneumatic_async.bulk")
 
 __all__ = ["ItemInput", "Launch", "Plan", "PlanBase", "prepared", "reiterable"]
 
@@ -120,7 +123,14 @@ def reiterable(items: Iterable[ItemInput]) -> Iterable[ItemInput]:
         )
     if isinstance(items, Sequence) or getattr(items, "reiterable", False) is True:
         return items
-    return list(items)
+    materialised = list(items)
+    logger.info(
+        "bulk run: the items (a one-shot %s) were read into a list of %d to check every item up "
+        "front; check='as_it_goes' reads them once, in bounded memory",
+        type(items).__name__,
+        len(materialised),
+    )
+    return materialised
 
 
 @attrs.define(kw_only=True)

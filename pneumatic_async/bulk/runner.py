@@ -271,7 +271,8 @@ async def run_many(
       one-shot iterator (a generator) is read into a list for that, holding every item in
       memory (sequences and :func:`~pneumatic_async.bulk.sources.stream_items` sources are
       re-read instead). ``"as_it_goes"``: the items are read once, one at a time, each checked
-      when the launcher has room for it, in bounded memory whatever the source; invalid items
+      when the launcher has room for it, in bounded memory whatever the source (with
+      :func:`stream_run`; ``run_many`` keeps every result to return them); invalid items
       then cannot refuse the batch and get ``invalid`` results (as with ``skip_invalid``) while
       the others launch. Its journal records each item's fingerprint, and a resume refuses a
       different item at a recorded index (``JournalMismatchError``, naming it) when it reaches

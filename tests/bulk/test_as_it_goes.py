@@ -4,6 +4,7 @@ same items on a resume and refuses different ones. Against the in-process fake s
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import aclosing
@@ -122,7 +123,10 @@ async def test_the_generator_is_read_lazily_as_launches_go() -> None:
     assert len(workflows_of(fake, template.id)) <= seen + concurrency
 
 
-async def test_a_one_shot_iterator_without_the_option_is_read_whole_and_checked_up_front() -> None:
+async def test_a_one_shot_iterator_without_the_option_is_read_whole_and_checked_up_front(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="pneumatic_async.bulk")
     fake = FakePneumatic(seed=33)
     template = fake.add_template(TEMPLATE)
     source = Source(fake, template.id, bad_rows(50, {45: {"client": "C", "amount": "x"}}))
@@ -132,6 +136,7 @@ async def test_a_one_shot_iterator_without_the_option_is_read_whole_and_checked_
         assert [p.item for p in caught.value.problems] == [45]
         assert source.read == 50  # read whole before anything was sent...
         assert len(workflows_of(fake, template.id)) == 0  # ...and nothing was
+        assert "read into a list of 50" in caplog.text  # and the log says so
         again = Source(fake, template.id, rows(20))
         results = await run_many(client, template.id, again(), concurrency=4)
     assert all(r.ok for r in results)
@@ -278,3 +283,41 @@ async def test_bad_options_are_refused_before_anything_is_read() -> None:
             await run_many(client, template.id, source(), token_field="amount", check="as_it_goes")
     assert source.read == 0
     assert len(workflows_of(fake, template.id)) == 0
+
+
+async def test_a_source_failing_mid_run_stops_sending_and_raises_after_the_launches_in_flight(
+    tmp_path: Path,
+) -> None:
+    fake = FakePneumatic(seed=39)
+    template = fake.add_template(TEMPLATE)
+
+    def items() -> Iterator[dict[str, Any]]:
+        yield from rows(10)
+        raise OSError("the cursor went away")
+
+    received: list[LaunchResult] = []
+    async with make_client(fake) as client:
+        stream = stream_run(
+            client,
+            template.id,
+            items(),
+            concurrency=4,
+            journal=tmp_path / "run.db",
+            check="as_it_goes",
+        )
+
+        async def consume() -> None:
+            async with aclosing(stream) as results:
+                async for result in results:
+                    received.append(result)
+
+        with pytest.raises(OSError, match="the cursor went away"):
+            await consume()
+        # Every item read was launched and reported; the journal resumes them all.
+        assert sorted(r.index for r in received) == list(range(10))
+        assert all(r.status == "launched" for r in received)
+        again = await run_many(
+            client, template.id, iter(rows(10)), journal=tmp_path / "run.db", check="as_it_goes"
+        )
+    assert {r.status for r in again} == {"resumed"}
+    assert len(workflows_of(fake, template.id)) == 10
