@@ -29,7 +29,7 @@ What changes compared to checking up front (:mod:`~pneumatic_async.bulk.plan`):
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -50,6 +50,7 @@ from pneumatic_async.bulk.journal import (
 )
 from pneumatic_async.bulk.options import BatchOptions
 from pneumatic_async.bulk.results import LaunchResult
+from pneumatic_async.bulk.sources import StreamedItems
 from pneumatic_async.bulk.tokens import new_run_id
 from pneumatic_async.bulk.units import (
     ItemInput,
@@ -92,7 +93,7 @@ class AsItGoesPlan(PlanBase):
         entry: JournalEntry | None = None
         exhausted = cursor is None
         try:
-            for index, raw in enumerate(self.source):
+            for index, (raw, read_problems) in enumerate(_with_problems(self.source)):
                 self.count = index + 1
                 # Recorded items come in index order; this run's own rows (of items read
                 # already) may show up too and are passed over.
@@ -101,7 +102,7 @@ class AsItGoesPlan(PlanBase):
                 ):
                     entry, exhausted = await _next(cursor)
                 recorded = entry if entry is not None and entry.index == index else None
-                yield await self._unit(index, raw, recorded)
+                yield await self._unit(index, raw, recorded, read_problems)
             while True:  # the source has ended: the journal must not know items beyond it
                 if entry is not None and entry.index >= self.count:
                     raise JournalMismatchError(
@@ -121,9 +122,13 @@ class AsItGoesPlan(PlanBase):
         return self.store.description if self.store is not None else "(none)"
 
     async def _unit(
-        self, index: int, raw: ItemInput, entry: JournalEntry | None
+        self,
+        index: int,
+        raw: ItemInput,
+        entry: JournalEntry | None,
+        read_problems: list[FieldProblem],
     ) -> LaunchResult | Launch:
-        problems: list[FieldProblem] = []
+        problems = read_problems
         try:
             item = as_item(raw, index)
         except TypeError as exc:  # not an item: reported like any invalid item
@@ -205,6 +210,16 @@ class AsItGoesPlan(PlanBase):
                 self.asked_users.update(new)
         if item.name is None and self.token_field is None and self.default_name is None:
             self.default_name = await default_name(self.client, self.template_id)
+
+
+def _with_problems(source: Iterable[ItemInput]) -> Iterator[tuple[ItemInput, list[FieldProblem]]]:
+    """Each input with the problems its source found reading it (a file row whose reserved
+    values cannot be read: :meth:`~pneumatic_async.bulk.sources.StreamedItems.each`)."""
+    if isinstance(source, StreamedItems):
+        yield from source.each()
+        return
+    for raw in source:
+        yield raw, []
 
 
 async def _next(cursor: AsyncIterator[JournalEntry]) -> tuple[JournalEntry | None, bool]:

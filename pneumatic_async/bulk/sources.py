@@ -232,6 +232,16 @@ class StreamedItems:
     reiterable: bool = True
 
     def __iter__(self) -> Iterator[LaunchItem]:
+        for item, problems in self.each():
+            if problems:
+                raise InvalidValuesError(problems)
+            yield item
+
+    def each(self) -> Iterator[tuple[LaunchItem, list[FieldProblem]]]:
+        """Each item with the problems of its reserved values (their messages naming the row or
+        line), without raising for them: how a run checked as it goes
+        (``check="as_it_goes"``) reports such a row as one ``invalid`` result and goes on. A
+        line that cannot be read at all still raises :class:`SourceFormatError`."""
         if self.unit == "row":
             records = _csv_records(self.path, self.specs, self.encoding, self.delimiter)
         else:
@@ -241,10 +251,8 @@ class StreamedItems:
             item = _item(record, index, problems)
             if problems:
                 where = f"{self.path} {self.unit} {number}"
-                raise InvalidValuesError(
-                    [attrs.evolve(p, message=f"{where}: {p.message}") for p in problems]
-                )
-            yield item
+                problems = [attrs.evolve(p, message=f"{where}: {p.message}") for p in problems]
+            yield item, problems
 
 
 def stream_items(

@@ -20,6 +20,7 @@ from pneumatic_async.bulk import (
     Progress,
     SharedBatch,
     run_many,
+    stream_items,
     stream_run,
 )
 from pneumatic_async.errors import ConfigurationError, InvalidValuesError
@@ -321,3 +322,23 @@ async def test_a_source_failing_mid_run_stops_sending_and_raises_after_the_launc
         )
     assert {r.status for r in again} == {"resumed"}
     assert len(workflows_of(fake, template.id)) == 10
+
+
+async def test_an_unreadable_row_of_a_streamed_file_is_one_invalid_result(tmp_path: Path) -> None:
+    fake = FakePneumatic(seed=40)
+    template = fake.add_template(TEMPLATE)
+    path = tmp_path / "items.csv"
+    path.write_text(
+        "client,amount,_is_urgent\nA,1,yes\nB,2,perhaps\nC,3,\n",
+        encoding="utf-8",
+    )
+    async with make_client(fake) as client:
+        results = await run_many(client, template.id, stream_items(path), check="as_it_goes")
+        with pytest.raises(InvalidValuesError, match="row 3"):  # up front: refused whole
+            await run_many(client, template.id, stream_items(path))
+    assert [r.status for r in results] == ["launched", "invalid", "launched"]
+    error = results[1].error
+    assert isinstance(error, InvalidValuesError)
+    assert [(p.item, p.field) for p in error.problems] == [(1, "_is_urgent")]
+    assert "items.csv row 3" in error.problems[0].message
+    assert len(workflows_of(fake, template.id)) == 2
