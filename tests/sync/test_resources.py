@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,27 @@ def test_templates_stream_run_left_early_stops_launching(
     # Nothing runs on behind the caller's back: the count stays where it was.
     assert client.users.me().id == fake.owner.id
     assert len(fake.state.workflows) == launched
+
+
+def test_templates_stream_run_checks_a_generator_as_it_goes(
+    client: Pneumatic, template: StoredTemplate, fake: FakePneumatic
+) -> None:
+    read: list[int] = []
+
+    def rows() -> Iterator[dict[str, str]]:
+        for n in range(300):
+            read.append(n)
+            yield {"client": f"c{n}"} if n != 1 else {}
+
+    with client.templates.stream_run(
+        template.id, rows(), concurrency=2, check="as_it_goes"
+    ) as results:
+        first = [next(results), next(results), next(results)]
+    assert len(read) < 300  # read as the launches went, not ahead
+    # Item 1 (no client) is reported invalid as soon as it is read; the batch goes on.
+    assert [r.status for r in first if r.index == 1] == ["invalid"]
+    assert all(r.ok for r in first if r.index != 1)
+    assert len(fake.state.workflows) < 300
 
 
 # -- workflows -------------------------------------------------------------------------------------
