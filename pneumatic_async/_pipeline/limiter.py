@@ -2,29 +2,39 @@
 
 ``anyio.CapacityLimiter`` takes a checkpoint and bookkeeping per borrower on every acquire. Here an
 uncontended acquire is one comparison and one decrement; only a caller that finds every slot taken
-waits, on an event of its own, and a release hands its slot straight to the longest waiter.
+waits, on a waiter of its own, and a release hands its slot straight to the longest waiter.
+
+A waiter is an ``anyio.Event`` bounded by a cancel scope, or, once :attr:`Limiter.on_asyncio` is
+set (the pipeline sets it when it finds itself on asyncio), an asyncio future bounded by
+``asyncio.timeout``: the cancel scope alone would cost more than the rest of a call.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import deque
 
 import anyio
 
 __all__ = ["Limiter"]
 
+_Waiter = anyio.Event | asyncio.Future[None]
+
 
 class Limiter:
     """At most ``total`` holders at once; works under asyncio and trio."""
 
-    __slots__ = ("_free", "_total", "_waiters")
+    __slots__ = ("_free", "_total", "_waiters", "on_asyncio")
 
     def __init__(self, total: int) -> None:
         if total < 1:
             raise ValueError(f"total must be >= 1, got {total}")
         self._total = total
         self._free = total
-        self._waiters: deque[anyio.Event] = deque()
+        self._waiters: deque[_Waiter] = deque()
+        #: Wait on asyncio futures (only ever set from a task running on asyncio).
+        self.on_asyncio = False
 
     @property
     def in_use(self) -> int:
@@ -49,6 +59,8 @@ class Limiter:
         if self._free and not self._waiters:
             self._free -= 1
             return True
+        if self.on_asyncio:
+            return await self._wait_on_asyncio(timeout)
         event = anyio.Event()
         self._waiters.append(event)
         try:
@@ -62,15 +74,42 @@ class Limiter:
         self._give_up(event)
         return False
 
-    def _give_up(self, event: anyio.Event) -> None:
-        if event.is_set():  # a slot was handed over as we stopped waiting: pass it on
+    async def _wait_on_asyncio(self, timeout: float | None) -> bool:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(future)
+        try:
+            async with asyncio.timeout(timeout):
+                await future
+        except TimeoutError:
+            self._give_up(future)
+            return False
+        except BaseException:
+            self._give_up(future)
+            raise
+        return True
+
+    def _give_up(self, waiter: _Waiter) -> None:
+        if _handed_over(waiter):  # a slot was handed over as we stopped waiting: pass it on
             self.release()
         else:
-            self._waiters.remove(event)
+            with contextlib.suppress(ValueError):  # a release may have skipped it already
+                self._waiters.remove(waiter)
 
     def release(self) -> None:
-        """Give a slot back (to the longest waiter, if any)."""
-        if self._waiters:
-            self._waiters.popleft().set()
-        else:
-            self._free += 1
+        """Give a slot back (to the longest waiter still waiting, if any)."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if isinstance(waiter, asyncio.Future):
+                if waiter.done():  # cancelled: its task is giving up, never hand it a slot
+                    continue
+                waiter.set_result(None)
+            else:
+                waiter.set()
+            return
+        self._free += 1
+
+
+def _handed_over(waiter: _Waiter) -> bool:
+    if isinstance(waiter, asyncio.Future):
+        return waiter.done() and not waiter.cancelled()
+    return waiter.is_set()

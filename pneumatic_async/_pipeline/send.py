@@ -142,7 +142,7 @@ class Pipeline:
         """Pick the exchange on the first request, inside the event loop that will run it."""
         from pneumatic_async._http.auto import running_under_asyncio
 
-        self._on_asyncio = running_under_asyncio()
+        self._on_asyncio = self.limiter.on_asyncio = running_under_asyncio()
         if self.http_client is not None:
             return HttpxExchange.for_client(self.http_client)
         transport = self.transport

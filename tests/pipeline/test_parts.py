@@ -64,6 +64,95 @@ async def test_limiter_cancelled_waiter_gives_its_slot_back() -> None:
     assert limiter.in_use == 0
 
 
+#: anyio events on both loops; asyncio futures (``Limiter.on_asyncio``) on asyncio.
+WAITER_KINDS = pytest.mark.parametrize(
+    ("anyio_backend", "asyncio_waiters"),
+    [("asyncio", False), ("trio", False), ("asyncio", True)],
+    ids=["asyncio-events", "trio-events", "asyncio-futures"],
+)
+
+
+@WAITER_KINDS
+async def test_limiter_waiters_of_either_kind_get_slots_in_order(
+    asyncio_waiters: bool, anyio_backend: str
+) -> None:
+    limiter = Limiter(1)
+    limiter.on_asyncio = asyncio_waiters
+    await limiter.acquire()
+    order: list[int] = []
+
+    async def waiter(number: int) -> None:
+        assert await limiter.acquire()
+        order.append(number)
+
+    async with anyio.create_task_group() as tg:
+        for number in range(3):
+            tg.start_soon(waiter, number)
+            await anyio.wait_all_tasks_blocked()
+        for _ in range(3):
+            limiter.release()
+            await anyio.wait_all_tasks_blocked()
+    assert order == [0, 1, 2]
+    assert limiter.in_use == 1
+    assert limiter.waiting == 0
+
+
+@WAITER_KINDS
+async def test_limiter_wait_times_out_holding_nothing(
+    asyncio_waiters: bool, anyio_backend: str
+) -> None:
+    limiter = Limiter(1)
+    limiter.on_asyncio = asyncio_waiters
+    await limiter.acquire()
+    assert await limiter.acquire(timeout=0.01) is False
+    assert limiter.waiting == 0
+    limiter.release()
+    assert limiter.in_use == 0
+
+
+@WAITER_KINDS
+@pytest.mark.parametrize("release_first", [False, True], ids=["cancel-first", "release-first"])
+async def test_a_slot_is_never_lost_when_a_waiter_is_cancelled_as_it_is_released(
+    asyncio_waiters: bool, anyio_backend: str, release_first: bool
+) -> None:
+    limiter = Limiter(1)
+    limiter.on_asyncio = asyncio_waiters
+    await limiter.acquire()
+    got: list[str] = []
+
+    async def use(name: str) -> None:
+        await limiter.acquire()
+        got.append(name)
+        limiter.release()
+
+    with anyio.fail_after(5):  # a lost slot would leave the second waiter waiting forever
+        async with anyio.create_task_group() as tg:
+            first = anyio.CancelScope()
+
+            async def cancelled_first() -> None:
+                with first:
+                    await use("first")
+
+            tg.start_soon(cancelled_first)
+            await anyio.wait_all_tasks_blocked()
+            tg.start_soon(use, "second")
+            await anyio.wait_all_tasks_blocked()
+            # In one step: the first waiter is cancelled and the slot released (either order).
+            # Cancelled before the hand-over, it is skipped; handed the slot as it is
+            # cancelled, it either keeps it (and releases it) or passes it on.
+            if release_first:
+                limiter.release()
+                first.cancel()
+            else:
+                first.cancel()
+                limiter.release()
+    assert got[-1] == "second"
+    if not release_first:
+        assert got == ["second"]
+    assert limiter.in_use == 0
+    assert limiter.waiting == 0
+
+
 def test_limiter_needs_a_slot() -> None:
     with pytest.raises(ValueError, match=">= 1"):
         Limiter(0)
