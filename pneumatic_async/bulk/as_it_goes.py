@@ -33,7 +33,6 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-import anyio
 import attrs
 
 from pneumatic_async import values
@@ -57,9 +56,11 @@ from pneumatic_async.bulk.units import (
     Launch,
     PlanBase,
     check_token_field,
+    close_on_failure,
     default_name,
     item_problems,
     journal_store,
+    running,
 )
 from pneumatic_async.errors import FieldProblem, InvalidValuesError
 
@@ -275,18 +276,10 @@ async def prepared_as_it_goes(
             validate=options.validate,
             store=store,
             resumed=resumed,
-            user_fields=specs is not None and any(spec.type == "user" for spec in specs),
+            user_fields=specs is not None and bool(specs.user_fields),
         )
     except BaseException:
-        if store is not None and opened:
-            with anyio.CancelScope(shield=True):
-                await store.close()
+        await close_on_failure(store, opened)
         raise
-    try:
+    async with running(plan):
         yield plan
-    except BaseException:
-        if plan.writer is not None:
-            await plan.writer.aclose(quiet=True)  # never mask the error or cancellation
-        raise
-    if plan.writer is not None:
-        await plan.writer.aclose()

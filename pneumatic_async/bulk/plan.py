@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-import anyio
 import attrs
 
 from pneumatic_async import values
@@ -38,9 +37,11 @@ from pneumatic_async.bulk.units import (
     Launch,
     PlanBase,
     check_token_field,
+    close_on_failure,
     default_name,
     item_problems,
     journal_store,
+    running,
 )
 from pneumatic_async.errors import FieldProblem, InvalidValuesError
 
@@ -220,18 +221,10 @@ async def _prepared_upfront(
             writer=JournalWriter(store) if store is not None else None,
         )
     except BaseException:
-        if store is not None and opened:
-            with anyio.CancelScope(shield=True):
-                await store.close()
+        await close_on_failure(store, opened)
         raise
-    try:
+    async with running(plan):
         yield plan
-    except BaseException:
-        if plan.writer is not None:
-            await plan.writer.aclose(quiet=True)  # never mask the error or cancellation
-        raise
-    if plan.writer is not None:
-        await plan.writer.aclose()
 
 
 def _survey(source: Iterable[ItemInput], options: BatchOptions) -> _Survey:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import attrs
 
 from pneumatic_async import values
@@ -126,6 +128,27 @@ class PlanBase:
             "is_urgent": item.is_urgent if item.is_urgent is not None else NOT_GIVEN,
             "due_date": item.due_date if item.due_date is not None else NOT_GIVEN,
         }
+
+
+async def close_on_failure(store: JournalStore | None, opened: bool) -> None:
+    """Close a journal opened by a preparation that failed (shielded: it runs on cancellation)."""
+    if store is not None and opened:
+        with anyio.CancelScope(shield=True):
+            await store.close()
+
+
+@asynccontextmanager
+async def running(plan: PlanBase) -> AsyncIterator[None]:
+    """The run of a prepared plan: its journal writer is closed after, quietly after a failure
+    (never masking the error or the cancellation)."""
+    try:
+        yield
+    except BaseException:
+        if plan.writer is not None:
+            await plan.writer.aclose(quiet=True)
+        raise
+    if plan.writer is not None:
+        await plan.writer.aclose()
 
 
 def journal_store(journal: JournalSpec) -> JournalStore:
