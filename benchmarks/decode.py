@@ -16,7 +16,8 @@ classes, ``benchmarks/_contenders.py``):
 - ``msgspec``: ``msgspec.json.Decoder(list[Model], strict=False).decode`` (frozen Structs);
 - ``orjson-dicts``: ``orjson.loads`` alone (no types at all).
 
-The contenders run interleaved (A B C ..., A B C ..., ``--rounds`` times) in one process, once with
+The contenders run interleaved (A B C ..., B C ... A, ``--rounds`` times, the order rotated each
+round since a decoder's time depends on the heap the previous one left) in one process, once with
 the garbage collector disabled and once enabled (its default thresholds); between runs the
 previous result is dropped and ``gc.collect()`` runs outside the timing. Figures are medians of the
 rounds' CPU times (``time.process_time``: the machine is shared, and CPU time is what other
@@ -86,12 +87,20 @@ def check_same(cls: type, runs: dict[str, Callable[[], Any]]) -> None:
 
 
 def measure(runs: dict[str, Callable[[], Any]], rounds: int, gc_on: bool) -> dict[str, float]:
-    """Median ms per decode of each contender, interleaved round by round."""
+    """Median ms per decode of each contender, interleaved round by round.
+
+    The order rotates each round: a contender's time depends on the heap the one before it left
+    (measured: the same decoder 15% faster right after pydantic than after another SDK
+    contender), so no contender always follows the same one.
+    """
     times: dict[str, list[float]] = {name: [] for name in runs}
+    names = list(runs)
     was_enabled = gc.isenabled()
     try:
-        for _ in range(rounds):
-            for name, run in runs.items():
+        for index in range(rounds):
+            shift = index % len(names)
+            for name in names[shift:] + names[:shift]:
+                run = runs[name]
                 gc.collect()
                 if gc_on:
                     gc.enable()
@@ -146,7 +155,8 @@ def main() -> None:
             "## Decoding (`benchmarks/decode.py`)\n\n"
             f"Machine: {machine()}, load average {load:.1f} when the run started. "
             f"One JSON array of {args.items:,} captured bodies "
-            "(distinct ids) decoded into immutable typed objects; contenders interleaved, "
+            "(distinct ids) decoded into immutable typed objects; contenders interleaved "
+            "(order rotated each round), "
             f"{args.rounds} rounds per GC setting, medians of CPU time. `sdk` is what the "
             "client does with a body it owns; see the module docstring for every contender."
         )
