@@ -10,6 +10,7 @@ for module in (
     "benchmarks.bulk_launch",
     "benchmarks.construct",
     "benchmarks.decode",
+    "benchmarks.decode_floor",
     "benchmarks.paginate",
     "benchmarks.import_time",
     "benchmarks.sync_overhead",
