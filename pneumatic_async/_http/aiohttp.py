@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import httpx
 
+from pneumatic_async._http.deadlines import Deadlines
 from pneumatic_async.errors import ResponseTooLargeError
 
 if TYPE_CHECKING:
@@ -113,6 +114,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._limits = limits or httpx.Limits()
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[float | bool | None, ...], aiohttp.ClientTimeout] = {}
+        self._deadlines: Deadlines | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -159,6 +161,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
+        deadlines, self._deadlines = self._deadlines, None
+        if deadlines is not None:
+            deadlines.close()
         session, self._session = self._session, None
         if session is not None:
             await session.close()
@@ -180,7 +185,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         """Send one request with a bytes body and read its answer: ``(status, headers, body)``.
 
         The pipeline's cheap path under asyncio: no ``httpx.Request``/``Response`` objects, and
-        one timer per exchange. That timer bounds the wait for the answer by ``connect + read``
+        one deadline per exchange, watched by the transport's one timer (:mod:`.deadlines`). It
+        bounds the wait for the answer by ``connect + read``
         (plus ``write`` for a body over 64 KiB) from the start, then each pause between body
         chunks by ``read``, and everything by ``total`` (the call's remaining deadline). aiohttp
         itself bounds a new connection's connect (``connect``) and, when ``pool_wait`` (the pool
@@ -201,8 +207,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             client_timeout = self._timeouts[settings] = aiohttp.ClientTimeout(
                 total=None, connect=acquire, sock_connect=connect
             )
+        deadlines = self._deadlines
         loop = asyncio.get_running_loop()
-        now = loop.time()
+        if deadlines is None or deadlines.loop is not loop:
+            deadlines = self._deadlines = Deadlines(loop)
+        now = deadlines.now()
         read = timeout.read
         deadline = None if total is None else now + total
         when = deadline
@@ -212,8 +221,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 wait += timeout.write
             if when is None or now + wait < when:
                 when = now + wait
+        watch = None if when is None else deadlines.watch(when)
         try:
-            async with asyncio.timeout_at(when) as timer:
+            try:
                 async with session.request(
                     method,
                     url,
@@ -235,9 +245,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                     chunks: list[bytes] = []
                     size = 0
                     while True:
-                        if read is not None:
-                            until = loop.time() + read
-                            timer.reschedule(until if deadline is None else min(until, deadline))
+                        if watch is not None and read is not None:
+                            until = deadlines.now() + read
+                            deadlines.moved(
+                                watch, until if deadline is None else min(until, deadline)
+                            )
                         chunk = await stream.readany()
                         if not chunk:
                             break
@@ -248,5 +260,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                             )
                         chunks.append(chunk)
                     return status, response.headers, b"".join(chunks)
+            except asyncio.CancelledError:
+                if watch is not None and watch.expired_error():
+                    raise TimeoutError("no answer in time") from None
+                raise
+            finally:
+                if watch is not None:
+                    deadlines.unwatch(watch)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise _mapped(exc, None) from exc
