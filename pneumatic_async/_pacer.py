@@ -37,6 +37,11 @@ class Pacer:
         """Clock time until which every request waits (0 when not paused)."""
         return self._paused_until
 
+    @property
+    def idle(self) -> bool:
+        """True while nothing ever paced a request (no rate limit, never paused): no wait."""
+        return not self._interval and self._paused_until == 0.0
+
     def pause(self, seconds: float, *, now: float | None = None) -> None:
         """Hold every request for ``seconds`` from ``now`` (a shared Retry-After)."""
         now = self._clock() if now is None else now
@@ -52,7 +57,7 @@ class Pacer:
 
     async def wait(self, limit: float | None = None) -> bool:
         """Wait until this request may be sent; ``False`` (at once) if that is over ``limit`` s."""
-        if not self._interval and self._paused_until == 0.0:
+        if self.idle:
             return True
         delay = self.reserve(self._clock())
         if limit is not None and delay > limit:

@@ -14,7 +14,7 @@ _REDACTED: Final = "<redacted>"
 class ApiKey:
     """An API key whose value is only revealed to build the ``Authorization`` header."""
 
-    __slots__ = ("__weakref__", "_value")
+    __slots__ = ("__weakref__", "_last", "_value")
 
     def __init__(
         self, value: str | None, *, source: str = "api_key", env: str = "PNEUMATIC_API_KEY"
@@ -33,6 +33,9 @@ class ApiKey:
         if not value.isprintable() or not value.isascii():
             raise ConfigurationError(f"{source} contains non-printable or non-ASCII characters")
         self._value = value
+        #: The last headers given to :meth:`authorized` and its answer (a client's constant
+        #: headers come back call after call).
+        self._last: tuple[dict[str, str], dict[str, str]] | None = None
 
     def reveal(self) -> str:
         """The raw key (for the ``Authorization`` header only)."""
@@ -43,8 +46,14 @@ class ApiKey:
         return f"Bearer {self._value}"
 
     def authorized(self, headers: dict[str, str]) -> dict[str, str]:
-        """A copy of ``headers`` with the ``Authorization`` header added (at the last step)."""
-        return {**headers, "Authorization": f"Bearer {self._value}"}
+        """``headers`` with the ``Authorization`` header added (at the last step): a new dict,
+        reused while the same (never modified) ``headers`` dict comes back."""
+        last = self._last
+        if last is not None and last[0] is headers:
+            return last[1]
+        with_key = {**headers, "Authorization": f"Bearer {self._value}"}
+        self._last = (headers, with_key)
+        return with_key
 
     def __repr__(self) -> str:
         return f"ApiKey({_REDACTED})"

@@ -136,7 +136,8 @@ class RetryLoop:
             self._started = self._clock()
         elif self._delay > 0:
             await self._sleep(self._delay)  # type: ignore[misc]
-        if self._pacer is not None and not await self._pacer.wait(self.remaining()):
+        pacer = self._pacer
+        if pacer is not None and not pacer.idle and not await pacer.wait(self.remaining()):
             self._done = True
             raise DeadlinePassed
         self._number += 1

@@ -325,3 +325,25 @@ def test_redacting_filter_removes_live_keys_from_any_record() -> None:
     assert "[REDACTED]" in record.getMessage()
     for name in ("httpx", "httpcore.http11", "aiohttp.client", "pneumatic_async"):
         assert any(isinstance(f, RedactingFilter) for f in logging.getLogger(name).filters)
+
+
+def test_the_authorized_headers_are_reused_only_for_the_very_same_headers() -> None:
+    key = ApiKey(KEY)
+    constant = {"Accept": "application/json"}
+    first = key.authorized(constant)
+    assert first == {"Accept": "application/json", "Authorization": f"Bearer {KEY}"}
+    assert constant == {"Accept": "application/json"}  # never changed
+    assert key.authorized(constant) is first
+    equal_but_other = {"Accept": "application/json"}
+    assert key.authorized(equal_but_other) is not first
+    other = key.authorized({"Accept": "text/plain"})
+    assert other == {"Accept": "text/plain", "Authorization": f"Bearer {KEY}"}
+    assert KEY not in repr(key)
+
+
+def test_an_idle_pacer_never_makes_a_request_wait() -> None:
+    pacer = Pacer()
+    assert pacer.idle
+    pacer.pause(0.0, now=5.0)
+    assert not pacer.idle  # paced once: every request asks it from now on
+    assert not Pacer(rate_limit=10).idle
