@@ -5,6 +5,8 @@ the same run options; their checks and their encoding live here so the three nev
 
 * :func:`run_option_problems` - what the server would reject in ``name``, ``is_urgent`` and
   ``due_date`` (blank names, non-bool urgency, due dates that are not in the future);
+* :func:`checked_kickoff` - a kickoff checked and encoded against the template's fields, with
+  the run options (every problem at once);
 * :func:`launch_body` - the ``POST /templates/<id>/run`` body from an encoded kickoff and the
   run options (``due_date`` as ``due_date_tsp`` epoch seconds).
 """
@@ -18,10 +20,10 @@ from datetime import date, datetime
 from typing import Any
 
 from pneumatic_async._types import NotGiven
-from pneumatic_async.errors import FieldProblem
-from pneumatic_async.values import epoch_seconds
+from pneumatic_async.errors import FieldProblem, InvalidValuesError
+from pneumatic_async.values import SpecIndex, encode_values, epoch_seconds
 
-__all__ = ["due_date_seconds", "launch_body", "run_option_problems"]
+__all__ = ["checked_kickoff", "due_date_seconds", "launch_body", "run_option_problems"]
 
 
 def _given(value: object) -> bool:
@@ -112,3 +114,25 @@ def launch_body(
     if ancestor_task_id is not None:
         body["ancestor_task_id"] = ancestor_task_id
     return body
+
+
+def checked_kickoff(
+    fields: SpecIndex,
+    kickoff: Mapping[str, Any],
+    user_emails: Mapping[int, str],
+    *,
+    name: object,
+    is_urgent: object,
+    due_date: object,
+) -> dict[str, Any]:
+    """``kickoff`` encoded for the template's ``fields``, after checking it and the run options:
+    :class:`~pneumatic_async.errors.InvalidValuesError` with every problem of both at once."""
+    problems = run_option_problems(name=name, is_urgent=is_urgent, due_date=due_date)
+    encoded: dict[str, Any] = {}
+    try:
+        encoded = encode_values(fields, kickoff, check_required=True, user_emails=user_emails)
+    except InvalidValuesError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise InvalidValuesError(problems)
+    return encoded

@@ -28,11 +28,10 @@ from pneumatic_async import _legacy_forms
 from pneumatic_async import values as _values
 from pneumatic_async._encodable import check_encodable
 from pneumatic_async._ids import object_id
-from pneumatic_async._protocol.launch import launch_body, run_option_problems
+from pneumatic_async._protocol.launch import checked_kickoff, launch_body
 from pneumatic_async._types import NOT_GIVEN, NotGiven
 from pneumatic_async.errors import (
     ConfigurationError,
-    InvalidValuesError,
     PermissionDeniedError,
 )
 from pneumatic_async.models.templates import (
@@ -298,9 +297,16 @@ class Templates(Resource):
         )
         encoded: Mapping[str, Any] | None = kickoff
         if validate:
-            encoded = await self._checked_kickoff(
-                template_id, kickoff, name=name, is_urgent=is_urgent, due_date=due_date
+            fields = self._client.cache.get(f"{KICKOFF_SPECS_CACHE_KEY}{template_id}")
+            if fields is None:
+                fields = await self._spec_index(template_id)
+            raw = dict(kickoff) if kickoff is not None else {}
+            user_ids = _values.user_ids_in(fields, raw)
+            emails = await Users(self._client).emails_by_id(user_ids) if user_ids else {}
+            checked = checked_kickoff(
+                fields, raw, emails, name=name, is_urgent=is_urgent, due_date=due_date
             )
+            encoded = checked if kickoff is not None else None
         elif kickoff is not None:
             check_encodable(kickoff)
         body = launch_body(
@@ -310,7 +316,10 @@ class Templates(Resource):
             due_date=due_date,
             ancestor_task_id=ancestor,
         )
-        return await self._post(f"/templates/{template_id}/run", Workflow, json=body)
+        launched: Workflow = await self._client.request(
+            "POST", f"/templates/{template_id}/run", json=body, cast_to=Workflow
+        )
+        return launched
 
     async def _run_idempotent(
         self,
@@ -348,34 +357,6 @@ class Templates(Resource):
                     found = listed.wf_name_template
                     break
         return found or DEFAULT_NAME_TEMPLATE
-
-    async def _checked_kickoff(
-        self,
-        template_id: int,
-        kickoff: Mapping[str, Any] | None,
-        *,
-        name: object,
-        is_urgent: object,
-        due_date: object,
-    ) -> dict[str, Any] | None:
-        """The encoded kickoff, after checking it and the run options (every problem at once)."""
-        problems = run_option_problems(name=name, is_urgent=is_urgent, due_date=due_date)
-        specs: _values.SpecIndex | None = self._client.cache.get(
-            f"{KICKOFF_SPECS_CACHE_KEY}{template_id}"
-        )
-        if specs is None:
-            specs = await self._spec_index(template_id)
-        raw = dict(kickoff) if kickoff is not None else {}
-        user_ids = _values.user_ids_in(specs, raw)
-        emails = await Users(self._client).emails_by_id(user_ids) if user_ids else {}
-        encoded: dict[str, Any] = {}
-        try:
-            encoded = _values.encode_values(specs, raw, check_required=True, user_emails=emails)
-        except InvalidValuesError as exc:
-            problems.extend(exc.problems)
-        if problems:
-            raise InvalidValuesError(problems)
-        return encoded if kickoff is not None else None
 
     async def kickoff_specs(
         self, template_id: int, *, refresh: bool = False

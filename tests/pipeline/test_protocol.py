@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from pneumatic_async._protocol.launch import (
+    checked_kickoff,
     due_date_seconds,
     launch_body,
     run_option_problems,
@@ -14,7 +15,8 @@ from pneumatic_async._protocol.launch import (
 from pneumatic_async._protocol.requests import encode_query, request_url, target_path
 from pneumatic_async._protocol.responses import decode_json
 from pneumatic_async._types import NOT_GIVEN
-from pneumatic_async.errors import ResponseValidationError
+from pneumatic_async.errors import InvalidValuesError, ResponseValidationError
+from pneumatic_async.values import FieldSpec, SpecIndex
 
 BASE = "https://api.example.com/v1"
 NOW = 1_900_000_000.0
@@ -118,3 +120,24 @@ def test_launch_body() -> None:
         "kickoff": {},
         "due_date_tsp": None,
     }
+
+
+_FIELDS = SpecIndex(
+    [
+        FieldSpec(api_name="who", name="Who", type="user", is_required=True),
+        FieldSpec(api_name="note", name="Note", type="string", is_required=False),
+    ]
+)
+
+
+def test_a_checked_kickoff_is_encoded_with_user_ids_resolved() -> None:
+    encoded = checked_kickoff(
+        _FIELDS, {"who": 7, "note": "hi"}, {7: "a@x.io"}, name="Run", is_urgent=False, due_date=None
+    )
+    assert encoded == {"who": "a@x.io", "note": "hi"}
+
+
+def test_a_checked_kickoff_reports_run_options_and_fields_together() -> None:
+    with pytest.raises(InvalidValuesError) as info:
+        checked_kickoff(_FIELDS, {"note": 5}, {}, name=" ", is_urgent="yes", due_date=NOT_GIVEN)
+    assert [p.field for p in info.value.problems] == ["name", "is_urgent", "note", "who"]
