@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import AsyncIterable, Callable, Mapping
-from contextlib import AbstractContextManager
-from functools import cached_property
+from contextlib import AbstractContextManager, suppress
+from functools import cache, cached_property
 from typing import Any, ClassVar, TypeVar, overload
 
 from pneumatic_async import _json
@@ -51,12 +51,18 @@ _SERVER_COOKIES = ("file_service_auth", "sessionid")
 Content = bytes | Callable[[], AsyncIterable[bytes]] | None
 
 
-def structure(data: Any, cls: type[T], *, method: str, path: str) -> T:
-    """Decode a body the SDK owns into ``cls`` (a page in place); errors name the request."""
+@cache
+def _converter_structure() -> Callable[..., Any]:
+    """The converter's ``structure``, imported once on first use (not at package import)."""
     from pneumatic_async._converter import structure as convert
 
+    return convert
+
+
+def structure(data: Any, cls: type[T], *, method: str, path: str) -> T:
+    """Decode a body the SDK owns into ``cls`` (a page in place); errors name the request."""
     try:
-        return convert(data, cls, consume=True)
+        return _converter_structure()(data, cls, consume=True)  # type: ignore[no-any-return]
     except ResponseValidationError as exc:
         exc.method, exc.path = method, path
         raise
@@ -209,7 +215,7 @@ class BaseClient:
 
     def __del__(self) -> None:
         # Only warn: closing here would run on whatever loop (if any) collects us.
-        try:
+        with suppress(AttributeError):  # construction failed half-way
             if self._owner and not self._pipeline.closed:
                 warnings.warn(
                     f"unclosed {type(self).__name__} client: use 'async with' or 'await "
@@ -218,8 +224,6 @@ class BaseClient:
                     stacklevel=1,
                     source=self,
                 )
-        except AttributeError:  # construction failed half-way
-            pass
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._base_url!r}, api_key={self._api_key!r})"
