@@ -38,11 +38,8 @@ def unencodable(value: Any) -> str | None:
 def sendable(values: Mapping[Any, Any]) -> bool:
     """True when every value can be sent (one pass of the encoder over the whole mapping; call
     :func:`unencodable` per value to find out why not)."""
-    for value in values.values():
-        if value.__class__ is str and value.isascii():  # the common case, without a call
-            continue
-        if _walk(value, 0) is not None:
-            return False
+    if any(_walk(value, 0) is not None for value in values.values()):
+        return False
     try:
         _json.dumps(values)
     except (TypeError, ValueError, OverflowError):

@@ -64,6 +64,11 @@ CALLER_ID_CACHE_KEY: Final = "templates.caller_id"
 IDEMPOTENCY_STORE_CACHE_KEY: Final = "templates.idempotency_store"
 
 
+def _specs_key(template_id: int) -> str:
+    """The client-cache key of a template's indexed kickoff fields."""
+    return f"{KICKOFF_SPECS_CACHE_KEY}{template_id}"
+
+
 def _bool_param(value: bool | NotGiven) -> str | None:
     return None if isinstance(value, NotGiven) else ("true" if value else "false")
 
@@ -297,9 +302,7 @@ class Templates(Resource):
         )
         encoded: Mapping[str, Any] | None = kickoff
         if validate:
-            fields = self._client.cache.get(f"{KICKOFF_SPECS_CACHE_KEY}{template_id}")
-            if fields is None:
-                fields = await self._spec_index(template_id)
+            fields = await self._spec_index(template_id)
             raw = dict(kickoff) if kickoff is not None else {}
             user_ids = _values.user_ids_in(fields, raw)
             emails = await Users(self._client).emails_by_id(user_ids) if user_ids else {}
@@ -378,7 +381,7 @@ class Templates(Resource):
 
     async def _spec_index(self, template_id: int) -> _values.SpecIndex:
         """The template's kickoff specs, indexed (cached per client; a hit awaits nothing)."""
-        key = f"{KICKOFF_SPECS_CACHE_KEY}{template_id}"
+        key = _specs_key(template_id)
         index: _values.SpecIndex | None = self._client.cache.get(key)
         if index is not None:
             return index
@@ -399,4 +402,4 @@ class Templates(Resource):
         return _values.specs_from_template(template)
 
     def _forget_specs(self, template_id: int) -> None:
-        self._client.cache.pop(f"{KICKOFF_SPECS_CACHE_KEY}{template_id}")
+        self._client.cache.pop(_specs_key(template_id))
