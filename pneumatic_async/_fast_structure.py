@@ -8,7 +8,8 @@ generated once per class, as source code compiled with :func:`exec`, and
   object, a plain loop per list of objects);
 * reads each key with the JSON decoder's own key object (orjson keeps one per key), so a dict
   lookup is an identity hit instead of a string comparison;
-* checks scalars inline (``v.__class__ is str``; ``v is True or v is False``): no hook call per
+* checks scalars inline (``type(v) is str``, which CPython 3.11+ runs faster than
+  ``v.__class__``; ``v is True or v is False``): no hook call per
   ``str``/``int``/``bool``/optional scalar;
 * turns ``*_tsp`` epoch seconds into UTC datetimes with one ``datetime.fromtimestamp`` call;
 * maps ``Enum | str`` / ``Enum | int`` values through a dict (unknown values stay raw);
@@ -86,8 +87,8 @@ def _optional_inner(tp: Any) -> Any:
 
 
 _SCALAR_CHECKS = {
-    str: "{v}.__class__ is not str",
-    int: "{v}.__class__ is not int",
+    str: "type({v}) is not str",
+    int: "type({v}) is not int",
     bool: "{v} is not True and {v} is not False",
 }
 
@@ -294,13 +295,13 @@ class FastStructure:
             return [f"if {check.format(v=v)}: raise _Reject"]
         if tp is float:
             return [
-                f"if {v}.__class__ is not float:",
-                f"    if {v}.__class__ is not int: raise _Reject",
+                f"if type({v}) is not float:",
+                f"    if type({v}) is not int: raise _Reject",
                 f"    {v} = _float({v})",
             ]
         if tp is datetime:
             return [
-                f"if {v}.__class__ is float or {v}.__class__ is int: {v} = _fromts({v}, _UTC)",
+                f"if type({v}) is float or type({v}) is int: {v} = _fromts({v}, _UTC)",
                 "else: raise _Reject",
             ]
         if isinstance(tp, type) and attrs.has(tp):
@@ -310,7 +311,7 @@ class FastStructure:
             enum_cls, base, optional = split
             table = self._bind("table", {member.value: member for member in enum_cls})
             out = [
-                f"if {v}.__class__ is {base.__name__}: {v} = {table}.get({v}, {v})",
+                f"if type({v}) is {base.__name__}: {v} = {table}.get({v}, {v})",
             ]
             if optional:
                 out.append(f"elif {v} is not None: raise _Reject")
@@ -331,7 +332,7 @@ class FastStructure:
         if tp is dict or get_origin(tp) is dict:
             args = get_args(tp)
             if not args or (args[0] is str and args[1] is Any):
-                return [f"if {v}.__class__ is not dict: raise _Reject", f"{v} = _dict({v})"]
+                return [f"if type({v}) is not dict: raise _Reject", f"{v} = _dict({v})"]
         # Anything else: the detailed converter's own hook.
         hook = self._bind("hook", self._fallback(tp))
         target = self._bind("type", tp)
@@ -340,7 +341,7 @@ class FastStructure:
     def _list(self, tp: Any, v: str, owner: str | None, stack: tuple[type, ...]) -> list[str]:
         args = get_args(tp)
         elem = args[0] if args else Any
-        head = [f"if {v}.__class__ is not list: raise _Reject"]
+        head = [f"if type({v}) is not list: raise _Reject"]
         if elem is Any:
             return [*head, f"{v} = _list({v})"]
         check = _SCALAR_CHECKS.get(elem)
@@ -447,7 +448,7 @@ class FastStructure:
         else:
             build = [f"{dst} = {cls_name}({', '.join(kwargs)})"]
         return [
-            f"if {src}.__class__ is not dict: raise _Reject",
+            f"if type({src}) is not dict: raise _Reject",
             "try:",
             *reads,
             "except KeyError:",

@@ -55,7 +55,7 @@ _PLAIN_URL: Final = re.compile(
 
 
 def _plain_url(v: object) -> Any:
-    if v.__class__ is str and v.isascii():
+    if type(v) is str and v.isascii():
         match = _PLAIN_URL.match(v)
         if match is not None and match.end(1) - match.start(1) <= 253:
             return v
@@ -94,28 +94,33 @@ def _fast_encoder(spec: FieldSpec) -> FastEncoder | None:
     """
     kind = spec.type
     if kind in ("text", "user"):
-        return lambda v: v if v.__class__ is str and v and v.isascii() else SLOW
+        return lambda v: v if type(v) is str and v and v.isascii() else SLOW
     if kind == "string":
         return lambda v: (
-            v if v.__class__ is str and 0 < len(v) <= STRING_MAX_LENGTH and v.isascii() else SLOW
+            v if type(v) is str and 0 < len(v) <= STRING_MAX_LENGTH and v.isascii() else SLOW
         )
     if kind == "date":
-        return lambda v: v if v.__class__ is int and 0 <= v <= YEAR_9999 else SLOW
+        return lambda v: v if type(v) is int and 0 <= v <= YEAR_9999 else SLOW
     if kind == "number":
-        return lambda v: v if v.__class__ is int and -INT_LIMIT <= v < INT_LIMIT else SLOW
+        return lambda v: v if type(v) is int and -INT_LIMIT <= v < INT_LIMIT else SLOW
     if kind == "url":
         return _plain_url
     choices = frozenset(spec.choice_values)
     if not choices or not all(choice.isascii() for choice in choices):
         return None
     if kind in ("radio", "dropdown"):
-        return lambda v: v if v.__class__ is str and v in choices else SLOW
+        return lambda v: v if type(v) is str and v in choices else SLOW
     if kind == "checkbox":
-        return lambda v: (
-            list(v)
-            if v.__class__ is list and v and all(c.__class__ is str and c in choices for c in v)
-            else SLOW
-        )
+
+        def checkbox(v: object) -> Any:
+            if type(v) is not list or not v:
+                return SLOW
+            for choice in v:
+                if type(choice) is not str or choice not in choices:
+                    return SLOW
+            return list(v)
+
+        return checkbox
     return None
 
 
@@ -126,7 +131,7 @@ class SpecIndex:
     without rebuilding the index; :func:`~pneumatic_async.values.encode_values` takes either.
     """
 
-    __slots__ = ("by_api_name", "fast", "required", "specs", "user_fields")
+    __slots__ = ("by_api_name", "fast", "required", "required_names", "specs", "user_fields")
 
     def __init__(self, specs: Iterable[FieldSpec]) -> None:
         self.specs: tuple[FieldSpec, ...] = tuple(specs)
@@ -134,6 +139,8 @@ class SpecIndex:
         self.by_api_name: dict[str, FieldSpec] = {spec.api_name: spec for spec in self.specs}
         #: The specs of the required fields.
         self.required: tuple[FieldSpec, ...] = tuple(s for s in self.specs if s.is_required)
+        #: Their api_names.
+        self.required_names: frozenset[str] = frozenset(s.api_name for s in self.required)
         #: The api_names of the ``user`` fields.
         self.user_fields: frozenset[str] = frozenset(
             spec.api_name for spec in self.specs if spec.type == "user"

@@ -27,7 +27,7 @@ __all__ = ["checked_kickoff", "due_date_seconds", "launch_body", "run_option_pro
 
 
 def _given(value: object) -> bool:
-    return value is not None and not isinstance(value, NotGiven)
+    return value is not None and value.__class__ is not NotGiven
 
 
 def due_date_seconds(value: object) -> int | float:
@@ -103,8 +103,8 @@ def launch_body(
     urgency is left out.
     """
     body: dict[str, Any] = {}
-    if kickoff is not None:
-        body["kickoff"] = dict(kickoff)
+    if kickoff is not None:  # the caller's mapping is not kept: the body is encoded at once
+        body["kickoff"] = kickoff if kickoff.__class__ is dict else dict(kickoff)
     if _given(name):
         body["name"] = name
     if _given(is_urgent):
