@@ -9,10 +9,12 @@ each round, each concurrency level and each contender (in a rotating order), a f
 and client send ``--requests`` launches after a warm-up; the figures are medians over rounds.
 
 The primary figure is client CPU time per request (``time.process_time()`` of this process,
-which excludes the server); ratios are against raw aiohttp from the same run. Every contender
+which excludes the server); ratios are against raw aiohttp from the same run: the ratio of the
+medians, and the paired ratio (the median of each round's ratio, both measured seconds apart,
+which cancels the machine's drift between rounds). Every contender
 sends the captured launch body and decodes the JSON answer.
 
-Usage: ``python -m benchmarks.overhead [--rounds 5] [--requests 2000] [--concurrency 1,20,100]
+Usage: ``python -m benchmarks.overhead [--rounds 9] [--requests 2000] [--concurrency 1,20,100]
 [--write]`` (``--write`` replaces the overhead section of ``benchmarks/RESULTS.md``).
 """
 
@@ -261,6 +263,13 @@ def run(
 # Report
 
 
+def paired_ratios(
+    values: list[tuple[float, float]], baseline: list[tuple[float, float]]
+) -> list[float]:
+    """Each round's CPU per request over the baseline's in the same round."""
+    return [cpu / base for (cpu, _), (base, _) in zip(values, baseline, strict=True)]
+
+
 def _pin(cpu: int) -> str:
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > max(CLIENT_CPU, SERVER_CPU):
         os.sched_setaffinity(0, {cpu})
@@ -284,7 +293,10 @@ def report(
         f"client process is pinned to {pinned}. {args.rounds} rounds; in each, every "
         f"concurrency level and every contender (rotating order, fresh event loop and client) "
         f"sends {args.requests:,} launches after a warm-up. Medians over rounds; the range is "
-        f"the lowest and highest round. Load average before/after: "
+        f"the lowest and highest round. The paired ratio is the median, over rounds, of a "
+        f"contender's CPU per request divided by raw aiohttp's in the same round (measured "
+        f"seconds apart, so it cancels the drift of this shared machine's speed between rounds; "
+        f"its range is the lowest and highest round's). Load average before/after: "
         f"{' '.join(f'{x:.1f}' for x in load[0])} / {' '.join(f'{x:.1f}' for x in load[1])} "
         "(the machine is shared, so requests/s varies more than CPU per request).",
         "",
@@ -300,26 +312,31 @@ def report(
             f"### Concurrency {c}",
             "",
             "| contender | client CPU per request (µs) | range (µs) | vs raw aiohttp | "
-            "requests/s |",
-            "|---|---:|---:|---:|---:|",
+            "paired ratio (range) | requests/s |",
+            "|---|---:|---:|---:|---:|---:|",
         ]
         for name, values in per.items():
             cpus = [cpu for cpu, _ in values]
             cpu = median(cpus)
             rate = median([r for _, r in values])
+            pairs = paired_ratios(values, per[BASELINE])
             lines.append(
                 f"| {name} | {cpu:,.0f} | {min(cpus):,.0f} to {max(cpus):,.0f} | "
-                f"{cpu / base_cpu:.2f}x | {rate:,.0f} |"
+                f"{cpu / base_cpu:.2f}x | {median(pairs):.2f}x ({min(pairs):.2f} to "
+                f"{max(pairs):.2f}) | {rate:,.0f} |"
             )
     if 20 in results:
         per = results[20]
         base_cpu = median([cpu for cpu, _ in per[BASELINE]])
         typed = median([cpu for cpu, _ in per[SDK_TYPED]]) / base_cpu
         plain = median([cpu for cpu, _ in per[SDK_REQUEST]]) / base_cpu
+        typed_paired = median(paired_ratios(per[SDK_TYPED], per[BASELINE]))
+        plain_paired = median(paired_ratios(per[SDK_REQUEST], per[BASELINE]))
         lines += [
             "",
-            f"At concurrency 20: typed `templates.run` {typed:.2f}x raw aiohttp (target at most "
-            f"1.5x), `client.request` {plain:.2f}x (target at most 1.2x).",
+            f"At concurrency 20: typed `templates.run` {typed:.2f}x raw aiohttp, paired "
+            f"{typed_paired:.2f}x (target at most 1.5x); `client.request` {plain:.2f}x, paired "
+            f"{plain_paired:.2f}x (target at most 1.2x).",
         ]
     levels = ",".join(str(c) for c in results)
     lines += [
@@ -332,7 +349,7 @@ def report(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", default="1,20,100", help="comma-separated levels")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -487,9 +488,22 @@ _ODD_VALUES: list[Any] = [
 ]
 
 
-def _outcome(index: SpecIndex, values: dict[str, Any]) -> Any:
+class _FullCheckOnly(SpecIndex):
+    """An index without fast paths: every value is checked the full way."""
+
+    def __init__(self, specs: list[FieldSpec]) -> None:
+        super().__init__(specs)
+        self.fast = {}
+
+    def fast_values(self) -> None:
+        return None
+
+
+def _outcome(index: SpecIndex, values: Any, *, check_required: bool = False) -> Any:
     try:
-        return encode_values(index, values, check_required=False, user_emails={7: "a@x.io"})
+        return encode_values(
+            index, values, check_required=check_required, user_emails={7: "a@x.io"}
+        )
     except InvalidValuesError as exc:
         return [(p.field, p.message) for p in exc.problems]
 
@@ -497,8 +511,7 @@ def _outcome(index: SpecIndex, values: dict[str, Any]) -> Any:
 @pytest.mark.parametrize("spec", _FAST_SPECS, ids=lambda spec: spec.type)
 def test_the_fast_path_gives_exactly_what_the_full_check_gives(spec: FieldSpec) -> None:
     fast = SpecIndex([spec])
-    full = SpecIndex([spec])
-    full.fast = {}  # every value the full way
+    full = _FullCheckOnly([spec])
     assert spec.api_name in fast.fast
     for value in _ODD_VALUES:
         values = {spec.api_name: value}
@@ -506,3 +519,37 @@ def test_the_fast_path_gives_exactly_what_the_full_check_gives(spec: FieldSpec) 
         assert got == want, value
         if spec.type == "checkbox" and value and isinstance(got, dict):
             assert got[spec.api_name] is not value  # never the caller's own list
+
+
+def test_the_whole_set_fast_path_gives_exactly_what_the_full_check_gives() -> None:
+    fast = SpecIndex(_FAST_SPECS)
+    full = _FullCheckOnly(_FAST_SPECS)
+    assert fast.fast_values() is None  # an index used once never compiles it
+    compiled = fast.fast_values()
+    assert compiled is not None
+    everyday = {"s": "x", "t": "y", "u": "a@x.io", "d": 60, "n": 7, "r": "Low", "k": ["Low"]}
+    everyday["w"] = "https://example.com/shop?q=1#top"
+    sent = compiled(everyday, True)
+    assert sent == everyday
+    assert sent is not everyday
+    assert list(sent) == list(everyday)
+    assert sent["k"] is not everyday["k"]  # never the caller's own list
+    cases: list[Any] = [everyday, {}, {"t": "y"}, dict(reversed(everyday.items()))]
+    for spec in _FAST_SPECS:  # one odd value at a time among everyday ones
+        cases += [{**everyday, spec.api_name: value} for value in _ODD_VALUES]
+    cases += [
+        {**everyday, "nope": 1},  # an unknown field
+        {**everyday, 3: "x"},  # a key that is not a string
+        {key: value for key, value in everyday.items() if key != "s"},  # required, missing
+    ]
+    for values in cases:
+        for check_required in (True, False):
+            got = _outcome(fast, values, check_required=check_required)
+            want = _outcome(full, values, check_required=check_required)
+            assert got == want, values
+            if isinstance(got, dict):
+                assert list(got) == list(values)  # the caller's order
+    missing = {key: value for key, value in everyday.items() if key != "s"}
+    assert compiled(missing, True) is None
+    assert compiled(missing, False) == missing
+    assert compiled(MappingProxyType(everyday), True) is None  # not a dict: the full way
