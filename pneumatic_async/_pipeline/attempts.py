@@ -13,8 +13,10 @@ applied and must not be sent twice, :class:`~pneumatic_async.errors.AmbiguousOut
 raised instead. A 429's ``Retry-After`` pauses the shared :class:`~pneumatic_async._pacer.Pacer`,
 so every request of the client waits, not only this one.
 
-The client's send pipeline and the bulk launcher both use this loop, so attempts never multiply:
-a layer that retries calls the layer below with a single attempt.
+Every call of the client goes through this loop. The bulk launcher, which must look a launch up
+before it may send it again, keeps its own reconciliation loop (same backoff,
+:func:`~pneumatic_async.retries.backoff_delay`) and calls the client with a single attempt, so
+attempts never multiply: a layer that retries calls the layer below with a single attempt.
 """
 
 from __future__ import annotations
