@@ -13,7 +13,7 @@ import os
 import warnings
 from collections.abc import AsyncIterable, Callable, Mapping
 from contextlib import AbstractContextManager, suppress
-from functools import cache, cached_property
+from functools import cached_property
 from typing import Any, ClassVar, TypeVar, overload
 
 from pneumatic_async import _json
@@ -32,11 +32,11 @@ from pneumatic_async._pipeline.exchange import Answer
 from pneumatic_async._pipeline.raw import CAPTURED, RawResponse, capturing, raw_response
 from pneumatic_async._pipeline.send import DEFAULT_MAX_RESPONSE_BYTES, Call, Pipeline
 from pneumatic_async._protocol.requests import request_url, target_path
-from pneumatic_async._protocol.responses import decode_json
+from pneumatic_async._protocol.responses import decode_json, structure
 from pneumatic_async._secret import ApiKey
 from pneumatic_async._types import NOT_GIVEN, NotGiven
 from pneumatic_async._version import user_agent
-from pneumatic_async.errors import ConfigurationError, ResponseValidationError
+from pneumatic_async.errors import ConfigurationError
 from pneumatic_async.pagination import DEFAULT_PAGE_SIZE, Paginator
 from pneumatic_async.retries import IDEMPOTENT_METHODS, RetryEvent, RetryPolicy
 
@@ -49,23 +49,6 @@ _USER_AGENT = user_agent()
 _SERVER_COOKIES = ("file_service_auth", "sessionid")
 #: A request body: bytes, or a factory of a fresh async byte stream per attempt.
 Content = bytes | Callable[[], AsyncIterable[bytes]] | None
-
-
-@cache
-def _converter_structure() -> Callable[..., Any]:
-    """The converter's ``structure``, imported once on first use (not at package import)."""
-    from pneumatic_async._converter import structure as convert
-
-    return convert
-
-
-def structure(data: Any, cls: type[T], *, method: str, path: str) -> T:
-    """Decode a body the SDK owns into ``cls`` (a page in place); errors name the request."""
-    try:
-        return _converter_structure()(data, cls, consume=True)  # type: ignore[no-any-return]
-    except ResponseValidationError as exc:
-        exc.method, exc.path = method, path
-        raise
 
 
 class BaseClient:
@@ -252,7 +235,7 @@ class BaseClient:
         (:class:`~pneumatic_async.errors.AmbiguousOutcomeError`).
         """
         method = method.upper()
-        answer = await self._send(
+        call = self._call(
             method,
             path,
             params=params,
@@ -262,9 +245,11 @@ class BaseClient:
             idempotent=idempotent,
             timeout=timeout,
         )
-        return raw_response(answer, method, path)
+        return raw_response(
+            self._answered(await self._pipeline.send(call), method, path), method, path
+        )
 
-    async def _send(
+    def _call(
         self,
         method: str,
         path: str,
@@ -275,9 +260,14 @@ class BaseClient:
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-    ) -> Answer:
-        url = request_url(self._base_url, path, params)
-        trusted = path[:1] == "/" or origin_of(url) in self._trusted
+    ) -> Call:
+        """The call the pipeline sends for a verb's arguments (body encoded, headers chosen)."""
+        if params is None and path[:1] == "/" and "?" not in path:  # the everyday call
+            url, target, trusted = self._base_url + path, path, True
+        else:
+            url = request_url(self._base_url, path, params)
+            target = target_path(path)
+            trusted = path[:1] == "/" or origin_of(url) in self._trusted
         # Another host (a signed upload URL) gets the call's own headers and nothing of ours.
         call_headers = self._headers if trusted else {}
         if not isinstance(json, NotGiven):
@@ -292,10 +282,10 @@ class BaseClient:
                 }
         elif headers:
             call_headers = {**call_headers, **headers}
-        call = Call(
+        return Call(
             method=method,
             url=url,
-            path=target_path(path),
+            path=target,
             headers=call_headers,
             content=content,
             idempotent=method in IDEMPOTENT_METHODS if idempotent is None else idempotent,
@@ -304,7 +294,9 @@ class BaseClient:
             policy=self._retry,
             on_retry=self._on_retry,
         )
-        answer = await self._pipeline.send(call)
+
+    def _answered(self, answer: Answer, method: str, path: str) -> Answer:
+        """``answer`` after the client's own steps: server cookies dropped, capture."""
         if not self._owner and "set-cookie" in answer.headers:
             self._forget_server_cookies()
         captured = CAPTURED.get()
@@ -373,9 +365,10 @@ class BaseClient:
         unless ``idempotent=True``.
         """
         method = method.upper()
-        answer = await self._send(
+        call = self._call(
             method, path, params=params, json=json, idempotent=idempotent, timeout=timeout
         )
+        answer = self._answered(await self._pipeline.send(call), method, path)
         data = decode_json(answer.content, method=method, path=path)
         if cast_to is None:
             return data
@@ -439,7 +432,9 @@ class BaseClient:
         self, path: str, *, timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN
     ) -> None:
         """``DELETE path`` (the answer's body, if any, is ignored)."""
-        await self._send("DELETE", path, timeout=timeout)
+        self._answered(
+            await self._pipeline.send(self._call("DELETE", path, timeout=timeout)), "DELETE", path
+        )
 
     def paginate(
         self,
@@ -488,12 +483,4 @@ def _cached_names(cls: type) -> set[str]:
         for klass in cls.__mro__
         for name, attr in vars(klass).items()
         if isinstance(attr, cached_property)
-    }
-
-
-def _public_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {
-        str(name).lower(): str(value)
-        for name, value in headers.items()
-        if str(name).lower() != "set-cookie"
     }

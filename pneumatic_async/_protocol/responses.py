@@ -1,7 +1,7 @@
 """Answers into data or typed errors (pure: status, headers and body bytes in; nothing awaited).
 
 * :func:`decode_json` - a success body into JSON data (``None`` when empty), with one depth-safe
-  decoder for every body;
+  decoder for every body; :func:`structure` - that data into a model;
 * :func:`error_from_response` - any other answer into its typed error, for every body shape the
   real server sends (``validation_error``, DRF ``detail``, django-filter forms, bare arrays,
   Flowdash ``errors``, the file service's ``error_code``, HTML and plain-text pages);
@@ -13,9 +13,10 @@ from __future__ import annotations
 import email.utils
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
 from pneumatic_async import _json
 from pneumatic_async.errors import (
@@ -32,7 +33,15 @@ from pneumatic_async.errors import (
     UnprocessableEntityError,
 )
 
-__all__ = ["decode_json", "error_from_response", "parse_error_body", "parse_retry_after"]
+__all__ = [
+    "decode_json",
+    "error_from_response",
+    "parse_error_body",
+    "parse_retry_after",
+    "structure",
+]
+
+T = TypeVar("T")
 
 
 def decode_json(content: bytes, *, method: str, path: str) -> Any:
@@ -53,6 +62,23 @@ def decode_json(content: bytes, *, method: str, path: str) -> Any:
             method=method,
             path=path,
         ) from None
+
+
+@cache
+def _converter_structure() -> Callable[..., Any]:
+    """The converter's ``structure``, imported once on first use (not at package import)."""
+    from pneumatic_async._converter import structure as convert
+
+    return convert
+
+
+def structure(data: Any, cls: type[T], *, method: str, path: str) -> T:
+    """Decode a body the SDK owns into ``cls`` (a page in place); errors name the request."""
+    try:
+        return _converter_structure()(data, cls, consume=True)  # type: ignore[no-any-return]
+    except ResponseValidationError as exc:
+        exc.method, exc.path = method, path
+        raise
 
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {

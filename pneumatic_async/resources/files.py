@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from pneumatic_async import _uploads
-from pneumatic_async._base_client import structure
+from pneumatic_async._protocol.responses import structure
 from pneumatic_async._types import NOT_GIVEN, NotGiven
 from pneumatic_async._uploads import MultipartFile, RequestBody, Source, UploadSource
 from pneumatic_async.errors import (

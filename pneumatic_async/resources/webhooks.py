@@ -19,7 +19,7 @@ import builtins
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
-from pneumatic_async._base_client import structure
+from pneumatic_async._protocol.responses import structure
 from pneumatic_async.models.webhooks import WebhookSubscription
 from pneumatic_async.resources._base import Resource
 
