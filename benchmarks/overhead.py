@@ -14,7 +14,7 @@ medians, and the paired ratio (the median of each round's ratio, both measured s
 which cancels the machine's drift between rounds). Every contender
 sends the captured launch body and decodes the JSON answer.
 
-Usage: ``python -m benchmarks.overhead [--rounds 9] [--requests 2000] [--concurrency 1,20,100]
+Usage: ``python -m benchmarks.overhead [--rounds 15] [--requests 2000] [--concurrency 1,20,100]
 [--write]`` (``--write`` replaces the overhead section of ``benchmarks/RESULTS.md``).
 """
 
@@ -349,7 +349,7 @@ def report(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", default="1,20,100", help="comma-separated levels")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -17,3 +18,5 @@ for module in (
     "benchmarks.webhook_router",
 ):
     subprocess.run([sys.executable, "-m", module, "--write"], check=True)
+if shutil.which("valgrind") is not None:  # instruction counts need valgrind
+    subprocess.run([sys.executable, "-m", "benchmarks.instructions", "--write"], check=True)
