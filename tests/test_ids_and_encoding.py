@@ -100,6 +100,57 @@ def test_encodable_values_pass() -> None:
     assert unencodable({"a": [1, 2.5, "é", None, True, 2**63 - 1]}) is None
 
 
+def _nested(depth: int) -> Any:
+    value: Any = "x"
+    for level in range(depth):
+        value = [value] if level % 2 else {"k": value}
+    return value
+
+
+_ENCODING_EDGES: list[Any] = [
+    "plain",
+    "é",
+    "\ud800",
+    ["ok", "\udfff"],
+    "digits 1234567890123456789 in a string",
+    2**63 - 1,
+    2**63,
+    2**64 - 1,
+    2**64,
+    -(2**63),
+    -(2**63) - 1,
+    10**18,
+    10**40,
+    1e300,
+    math.nan,
+    -math.inf,
+    True,
+    None,
+    (1, "a"),
+    {1, 2},
+    object(),
+    Decimal("1.5"),
+    {"inner": 2**63},
+    {3: "a non-string key"},
+    [[[[2**63]]]],
+    *(_nested(depth) for depth in (48, 49, 50, 51, 52, 60)),
+    [[] for _ in range(60)],  # many brackets, shallow
+]
+
+
+@pytest.mark.parametrize("value", _ENCODING_EDGES, ids=lambda value: repr(value)[:30])
+def test_check_encodable_decides_as_the_full_walk_does(value: Any) -> None:
+    values = {"ok": "fine", "v": value}
+    want = [("v", unencodable(value))] if unencodable(value) is not None else []
+    try:
+        check_encodable(values)
+    except InvalidValuesError as exc:
+        got = [(problem.field, problem.message) for problem in exc.problems]
+    else:
+        got = []
+    assert got == want
+
+
 TEMPLATE: dict[str, Any] = {
     "name": "T",
     "kickoff": {
