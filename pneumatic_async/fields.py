@@ -206,7 +206,6 @@ class SpecIndex:
         "by_api_name",
         "fast",
         "required",
-        "required_names",
         "specs",
         "user_fields",
     )
@@ -217,8 +216,6 @@ class SpecIndex:
         self.by_api_name: dict[str, FieldSpec] = {spec.api_name: spec for spec in self.specs}
         #: The specs of the required fields.
         self.required: tuple[FieldSpec, ...] = tuple(s for s in self.specs if s.is_required)
-        #: Their api_names.
-        self.required_names: frozenset[str] = frozenset(s.api_name for s in self.required)
         #: The api_names of the ``user`` fields.
         self.user_fields: frozenset[str] = frozenset(
             spec.api_name for spec in self.specs if spec.type == "user"
@@ -241,9 +238,8 @@ class SpecIndex:
             self._uses += 1
             if self._uses < 2:
                 return None
-            fast_values = self._fast_values = _compile_fast_values(
-                self.by_api_name, self.required_names
-            )
+            required = frozenset(spec.api_name for spec in self.required)
+            fast_values = self._fast_values = _compile_fast_values(self.by_api_name, required)
         return fast_values
 
     @classmethod

@@ -416,14 +416,12 @@ def encode_values(
     problems: list[FieldProblem] = []
     encoded: dict[str, Any] = {}
     fast = index.fast
-    checked: list[str] | None = None  # encoded the full way: their JSON form is checked below
+    checked: list[str] = []  # encoded the full way: their JSON form is checked below
     for key, value in values.items():
         encoder = fast.get(key) if type(key) is str else None
         if encoder is not None and (sent := encoder(value)) is not SLOW:
             encoded[key] = sent
             continue
-        if checked is None:
-            checked = []
         spec = by_api_name.get(key) if isinstance(key, str) else None
         if spec is None:
             message = (
@@ -443,7 +441,7 @@ def encode_values(
             not_sendable = unencodable(encoded[key])
             if not_sendable is not None:
                 problems.append(FieldProblem(field=key, message=not_sendable, item=item))
-    if check_required and index.required and not index.required_names <= values.keys():
+    if check_required:
         for spec in index.required:
             if spec.api_name not in values:
                 problems.append(
@@ -461,7 +459,7 @@ def encode_values(
 def user_ids_in(specs: Iterable[FieldSpec], values: Mapping[str, Any]) -> set[int]:
     """The integer user ids given for ``user`` fields (to resolve to emails before encoding)."""
     found: set[int] = set()
-    for name in SpecIndex.of(specs).user_fields:  # usually none or one
+    for name in SpecIndex.of(specs).user_fields:
         value = values.get(name)
         if isinstance(value, int) and not isinstance(value, bool):
             found.add(value)

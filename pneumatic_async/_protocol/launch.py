@@ -103,8 +103,8 @@ def launch_body(
     urgency is left out.
     """
     body: dict[str, Any] = {}
-    if kickoff is not None:  # the caller's mapping is not kept: the body is encoded at once
-        body["kickoff"] = kickoff if kickoff.__class__ is dict else dict(kickoff)
+    if kickoff is not None:
+        body["kickoff"] = dict(kickoff)
     if _given(name):
         body["name"] = name
     if _given(is_urgent):

@@ -302,9 +302,7 @@ class Templates(Resource):
         )
         encoded: Mapping[str, Any] | None = kickoff
         if validate:
-            fields = self._client.cache.get(_specs_key(template_id))  # a hit awaits nothing
-            if fields is None:
-                fields = await self._spec_index(template_id)
+            fields = await self._spec_index(template_id)
             raw = dict(kickoff) if kickoff is not None else {}
             user_ids = _values.user_ids_in(fields, raw)
             emails = await Users(self._client).emails_by_id(user_ids) if user_ids else {}
