@@ -51,6 +51,11 @@ from pneumatic_async.errors import (
     RateLimitError,
 )
 from pneumatic_async.models.workflows import Workflow, WorkflowListItem
+from pneumatic_async.resources._idempotent import (
+    LOOKUP_MAX_ITEMS,
+    LOOKUP_PAGE_SIZE,
+    oldest_carrier,
+)
 from pneumatic_async.retries import backoff_delay
 
 if TYPE_CHECKING:
@@ -66,10 +71,6 @@ __all__ = [
 
 logger = logging.getLogger("pneumatic_async.bulk")
 
-#: Workflows read per token lookup, at most (the token's own workflow ranks first).
-LOOKUP_MAX_ITEMS = 100
-#: Page size of a token lookup.
-LOOKUP_PAGE_SIZE = 20
 #: ``lookup_delay`` when the client has no read timeout (seconds).
 DEFAULT_LOOKUP_DELAY = 30.0
 #: Answers after which the server may still be working on the request (a proxy gave up on it).
@@ -373,27 +374,7 @@ class Launcher:
             page_size=LOOKUP_PAGE_SIZE,
             max_items=LOOKUP_MAX_ITEMS,
         )
-        matches: list[WorkflowListItem] = []
-        async for workflow in listing:
-            if token_field is None:
-                carried = has_token(workflow.name, token)
-            else:
-                carried = any(
-                    field.api_name == token_field and has_token(field.value, token)
-                    for field in workflow.fields
-                )
-            if carried and (workflow.template is None or workflow.template.id == self.template_id):
-                matches.append(workflow)
-        if not matches:
-            return None
-        if len(matches) > 1:
-            logger.warning(
-                "launch token %s is carried by %d workflows: %s",
-                token,
-                len(matches),
-                sorted(w.id for w in matches),
-            )
-        return min(matches, key=lambda w: w.id)
+        return await oldest_carrier(listing, token, token_field, self.template_id)
 
 
 def _text(value: object) -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -41,12 +41,22 @@ from pneumatic_async.tokens import has_token, key_token, stamp_name
 if TYPE_CHECKING:
     from pneumatic_async._base_client import BaseClient
 
-__all__ = ["find_token", "run_idempotent", "run_once", "store_key"]
+__all__ = [
+    "LOOKUP_MAX_ITEMS",
+    "LOOKUP_PAGE_SIZE",
+    "find_token",
+    "oldest_carrier",
+    "run_idempotent",
+    "run_once",
+    "store_key",
+]
 
 logger = logging.getLogger("pneumatic_async.launch")
 
-#: Workflows read per token lookup, at most.
+#: Workflows read per token lookup, at most (the token's own workflow ranks first).
 LOOKUP_MAX_ITEMS = 100
+#: Page size of a token lookup.
+LOOKUP_PAGE_SIZE = 20
 #: How long a caller waits for another caller's live lease on the same key, in leases.
 WAIT_LEASES = 4
 _POLL_MIN, _POLL_MAX = 0.02, 1.0
@@ -65,9 +75,17 @@ async def find_token(
         template_id=template_id,
         search=token,
         fields=[token_field] if token_field is not None else NOT_GIVEN,
-        page_size=20,
+        page_size=LOOKUP_PAGE_SIZE,
         max_items=LOOKUP_MAX_ITEMS,
     )
+    return await oldest_carrier(listing, token, token_field, template_id)
+
+
+async def oldest_carrier(
+    listing: AsyncIterable[WorkflowListItem], token: str, token_field: str | None, template_id: int
+) -> WorkflowListItem | None:
+    """The oldest workflow of ``listing`` (a token search) that carries ``token`` in its name, or
+    in its ``token_field`` value, and belongs to ``template_id``; ``None`` when none does."""
     matches: list[WorkflowListItem] = []
     async for workflow in listing:
         if token_field is None:
@@ -79,9 +97,16 @@ async def find_token(
             )
         if carried and (workflow.template is None or workflow.template.id == template_id):
             matches.append(workflow)
+    if not matches:
+        return None
     if len(matches) > 1:
-        logger.warning("launch token %s is carried by %d workflows", token, len(matches))
-    return min(matches, key=lambda w: w.id) if matches else None
+        logger.warning(
+            "launch token %s is carried by %d workflows: %s",
+            token,
+            len(matches),
+            sorted(w.id for w in matches),
+        )
+    return min(matches, key=lambda w: w.id)
 
 
 async def run_idempotent(
